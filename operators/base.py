@@ -1,0 +1,360 @@
+"""Operator base classes: the four categories of the DataFlow paper.
+
+An operator is a frozen, typed configuration (a pydantic model with ``extra="forbid"``, so a misspelt parameter
+fails at construction) plus one method that describes its work on a polars frame. Column names are not
+parameters: they are *key bindings* given when the operator is applied (``op(df, input_key="text")``), as in
+DataFlow. The keys an operator accepts are the keyword-only parameters of its key method, annotated ``Read`` or
+``Write``; from them the framework knows which columns a step reads and writes before anything runs.
+
+=========  ==============================================  =========================================
+category   the subclass writes                              the base does
+=========  ==============================================  =========================================
+refine     ``expressions(**keys) -> {column: expr}``        ``with_columns``; row ids kept
+evaluate   ``expressions(**keys) -> {column: expr}``        ``with_columns`` of score columns
+filter     ``rules(**keys) -> {reason: Rule}``              kept rows, rejected rows with reason and
+                                                            score, a score table for every row
+generate   ``generate(df, **keys) -> frame of new rows``    new ``_row_id`` values, ``_parent_ids``
+=========  ==============================================  =========================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+from dataclasses import dataclass, field
+from enum import Enum, StrEnum
+from functools import cache
+from typing import Annotated, Any, ClassVar
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict
+
+from operators.columns import PARENT_IDS, REJECT_DETAIL, REJECT_RULE, REJECT_SCORE, ROW_ID
+from operators.errors import KeyValidationError, OperatorDefinitionError
+
+
+class Category(StrEnum):
+    GENERATE = "generate"
+    EVALUATE = "evaluate"
+    FILTER = "filter"
+    REFINE = "refine"
+
+
+class KeyRole(Enum):
+    READ = "read"
+    WRITE = "write"
+
+
+Read = Annotated[str, KeyRole.READ]
+"""A key binding naming a column the operator reads."""
+
+Write = Annotated[str, KeyRole.WRITE]
+"""A key binding naming a column the operator writes."""
+
+# Annotations are compared by their text so that modules using ``from __future__ import annotations`` work too.
+_KEY_ANNOTATIONS = {"Read": KeyRole.READ, str(Read): KeyRole.READ, "Write": KeyRole.WRITE, str(Write): KeyRole.WRITE}
+
+
+@dataclass(frozen=True)
+class KeyParameter:
+    name: str
+    role: KeyRole
+    default: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One filter rule: a named score and the condition on it under which a row is kept.
+
+    ``score`` should carry an alias (``.alias("word_count")``): that name is the row's column in the step's
+    score table, shared by the rules that test the same score. ``detail`` is optional text kept on rejected rows.
+    """
+
+    score: pl.Expr
+    keep: pl.Expr
+    detail: pl.Expr | None = None
+
+
+@dataclass(frozen=True)
+class OpResult:
+    """What one step produces.
+
+    ``kept`` continues down the pipeline. ``rejected`` holds every row a filter removed, with all its columns plus
+    ``_reject_rule``, ``_reject_score`` and ``_reject_detail``. ``scores`` has one row per *input* row of a filter
+    (``_row_id`` and one column per score), so the decision on a kept row can be traced too.
+    """
+
+    kept: pl.DataFrame
+    rejected: pl.DataFrame | None = None
+    scores: pl.DataFrame | None = None
+    side_tables: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        """Side tables to store next to the step's table, by suffix."""
+        tables = dict(self.side_tables)
+        if self.rejected is not None:
+            tables["rejected"] = self.rejected
+        if self.scores is not None:
+            tables["scores"] = self.scores
+        return tables
+
+
+class Operator(BaseModel):
+    """Base of every operator. Subclass one of :class:`Refiner`, :class:`Evaluator`, :class:`Filter`,
+    :class:`Generator`, register it with :func:`operators.registry.register`, and give each field a
+    ``Field(description=...)``: the registry, the CLI and the agent read them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    category: ClassVar[Category]
+    name: ClassVar[str] = ""
+    """Registry key; set by ``@register``. File, class and key share one name (``word_count`` ...)."""
+    domain: ClassVar[str] = "general"
+    version: ClassVar[int] = 1
+    """Bump when the operator's behaviour changes: it is part of every asset's ``code_version``."""
+    key_method: ClassVar[str] = "run"
+    """The method whose keyword-only parameters are the operator's key bindings."""
+    inputs: ClassVar[int] = 1
+    """How many datasets the operator takes; 0 means any number (a join)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.key_method != "run":
+            cls.key_parameters()  # reject a wrongly annotated key method when the class is defined
+
+    @classmethod
+    @cache
+    def key_parameters(cls) -> dict[str, KeyParameter]:
+        """The key bindings this operator accepts, read from its key method's signature."""
+        keys: dict[str, KeyParameter] = {}
+        for parameter in inspect.signature(getattr(cls, cls.key_method)).parameters.values():
+            if parameter.kind is not inspect.Parameter.KEYWORD_ONLY:
+                continue
+            role = _KEY_ANNOTATIONS.get(str(parameter.annotation))
+            if role is None or not isinstance(parameter.default, str):
+                raise OperatorDefinitionError(
+                    f"{cls.__name__}.{cls.key_method}: keyword-only parameter {parameter.name!r} must be annotated "
+                    "Read or Write and default to a column name",
+                    hint="key bindings are column names; put other settings in pydantic fields",
+                )
+            keys[parameter.name] = KeyParameter(parameter.name, role, parameter.default)
+        return keys
+
+    def bind_keys(self, keys: dict[str, str], *, where: str = "") -> dict[str, str]:
+        """Check the given key bindings and fill in the defaults."""
+        accepted = self.key_parameters()
+        for name, value in keys.items():
+            if name not in accepted:
+                raise KeyValidationError(
+                    f"{where or type(self).__name__}: {type(self).__name__} has no key parameter {name!r}",
+                    hint=f"its key parameters are {sorted(accepted) or 'none'}",
+                )
+            if not isinstance(value, str) or not value:
+                raise KeyValidationError(
+                    f"{where or type(self).__name__}: key {name}={value!r} must be a non-empty column name"
+                )
+        return {name: keys.get(name, parameter.default) for name, parameter in accepted.items()}
+
+    def bind(self, keys: dict[str, str], *, where: str = "") -> BoundOperator:
+        """Validate ``keys`` against the key parameters and fix them: the unit a pipeline step runs."""
+        return BoundOperator(self, self.bind_keys(keys, where=where))
+
+    def reads(self, keys: dict[str, str]) -> list[str]:
+        """Columns this operator reads under the given (bound) keys."""
+        return [keys[k.name] for k in self.key_parameters().values() if k.role is KeyRole.READ]
+
+    def writes(self, keys: dict[str, str]) -> list[str]:
+        """Columns this operator adds or replaces under the given (bound) keys."""
+        return [keys[k.name] for k in self.key_parameters().values() if k.role is KeyRole.WRITE]
+
+    def output_columns(self, available: list[str], keys: dict[str, str]) -> list[str]:
+        """Columns of the output; by default the input's plus what the operator writes."""
+        return available + [c for c in self.writes(keys) if c not in available]
+
+    def fingerprint(self, keys: dict[str, str]) -> str:
+        """Hash of everything that decides the output: class, class version, parameters and keys.
+
+        It becomes the asset's Dagster ``code_version``, so a changed parameter makes exactly this step and its
+        descendants stale.
+        """
+        payload = json.dumps(
+            {
+                "class": f"{type(self).__module__}.{type(self).__qualname__}",
+                "version": self.version,
+                "params": self.model_dump(mode="json"),
+                "keys": keys,
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def run(self, *frames: pl.DataFrame, **keys: str) -> OpResult:
+        raise NotImplementedError
+
+    def __call__(self, *data: Any, **keys: str) -> Any:
+        """Apply eagerly to polars frames (returns the kept rows), or record a step while a pipeline is traced."""
+        tracer = next((d.tracer for d in data if hasattr(d, "tracer")), None)
+        if tracer is not None:
+            return tracer.record(self, data, keys)
+        return self.run(*data, **keys).kept
+
+
+class Refiner(Operator):
+    """Rewrites or adds columns, one output row per input row (``_row_id`` kept)."""
+
+    category: ClassVar[Category] = Category.REFINE
+    key_method: ClassVar[str] = "expressions"
+
+    def expressions(self) -> dict[str, pl.Expr]:
+        """``{output column: polars expression}``; keyword-only ``Read``/``Write`` keys as parameters."""
+        raise NotImplementedError
+
+    def run(self, *frames: pl.DataFrame, **keys: str) -> OpResult:
+        (df,) = frames
+        return OpResult(kept=df.with_columns(**self.expressions(**self.bind_keys(keys))))
+
+
+class Evaluator(Refiner):
+    """Adds score columns, one output row per input row. Deciding on the scores is a :class:`Filter`'s job."""
+
+    category: ClassVar[Category] = Category.EVALUATE
+
+
+class Filter(Operator):
+    """Keeps or rejects rows by named rules; never drops a row without saying which rule and what score."""
+
+    category: ClassVar[Category] = Category.FILTER
+    key_method: ClassVar[str] = "rules"
+
+    def rules(self) -> dict[str, Rule]:
+        """``{reason: Rule}``, reasons in snake_case; keyword-only ``Read`` keys as parameters."""
+        raise NotImplementedError
+
+    def run(self, *frames: pl.DataFrame, **keys: str) -> OpResult:
+        (df,) = frames
+        return apply_rules(df, self.rules(**self.bind_keys(keys)))
+
+
+def apply_rules(df: pl.DataFrame, rules: dict[str, Rule]) -> OpResult:
+    """Evaluate all rules in one pass; a row is rejected by the first rule (in order) that does not keep it.
+
+    A rule whose condition is null for a row (e.g. the text is null) rejects it: a row that cannot be judged is
+    not waved through.
+    """
+    scores: dict[str, pl.Expr] = {}
+    for rule in rules.values():
+        scores.setdefault(rule.score.meta.output_name(), rule.score.cast(pl.Float64))
+    keep_flags = [rule.keep.fill_null(False) for rule in rules.values()]
+    first_failure = [(~flag, reason, rule) for flag, (reason, rule) in zip(keep_flags, rules.items(), strict=True)]
+    reject_rule = pl.coalesce([pl.when(failed).then(pl.lit(reason)) for failed, reason, _ in first_failure])
+    reject_score = pl.coalesce(
+        [pl.when(failed).then(pl.col(f"__score_{rule.score.meta.output_name()}")) for failed, _, rule in first_failure]
+    )
+    reject_detail = pl.coalesce(
+        [
+            pl.when(failed).then(rule.detail.cast(pl.String) if rule.detail is not None else pl.lit(None, pl.String))
+            for failed, _, rule in first_failure
+        ]
+    )
+    judged = (
+        df.lazy()
+        .with_columns(**{f"__score_{name}": expr for name, expr in scores.items()})
+        .with_columns(
+            reject_rule.cast(pl.String).alias(REJECT_RULE),
+            reject_score.alias(REJECT_SCORE),
+            reject_detail.alias(REJECT_DETAIL),
+        )
+        .collect()
+    )
+    score_columns = [pl.col(f"__score_{name}").alias(name) for name in scores]
+    rejected_mask = pl.col(REJECT_RULE).is_not_null()
+    helper_columns = [f"__score_{name}" for name in scores]
+    return OpResult(
+        kept=judged.filter(~rejected_mask).drop(*helper_columns, REJECT_RULE, REJECT_SCORE, REJECT_DETAIL),
+        rejected=judged.filter(rejected_mask).drop(*helper_columns),
+        scores=judged.select(ROW_ID, *score_columns) if ROW_ID in df.columns else judged.select(*score_columns),
+    )
+
+
+class Generator(Operator):
+    """Produces new rows from existing ones (1:N or N:1). New rows get fresh ids and remember their parents."""
+
+    category: ClassVar[Category] = Category.GENERATE
+    key_method: ClassVar[str] = "generate"
+
+    def generate(self, df: pl.DataFrame) -> pl.DataFrame:
+        """Return the new rows. Each must carry its parent's ``_row_id`` in ``_row_id``, or a list of parent ids
+        in ``_parent_ids``; the base replaces them with new ids. Keyword-only ``Read``/``Write`` keys follow ``df``.
+        """
+        raise NotImplementedError
+
+    def run(self, *frames: pl.DataFrame, **keys: str) -> OpResult:
+        (df,) = frames
+        bound = self.bind_keys(keys)
+        generated = self.generate(df, **bound)
+        return OpResult(kept=assign_generated_ids(generated, salt=self.fingerprint(bound)))
+
+
+def assign_generated_ids(generated: pl.DataFrame, *, salt: str) -> pl.DataFrame:
+    """Give generated rows deterministic ids: a hash of the generating step, the parent ids and the row's ordinal
+    among its siblings. Re-running the same step on the same parents yields the same ids."""
+    if PARENT_IDS not in generated.columns:
+        generated = generated.with_columns(pl.concat_list(pl.col(ROW_ID)).alias(PARENT_IDS))
+    keyed = generated.with_columns(
+        pl.concat_str(
+            pl.lit(salt),
+            pl.col(PARENT_IDS).list.join(","),
+            pl.int_range(pl.len()).over(pl.col(PARENT_IDS).list.join(",")).cast(pl.String),
+            separator="|",
+        ).alias("__id_key")
+    )
+    ids = [hashlib.blake2b(key.encode(), digest_size=8).hexdigest() for key in keyed["__id_key"]]
+    return keyed.drop("__id_key").with_columns(pl.Series(ROW_ID, ids, dtype=pl.String))
+
+
+@dataclass(frozen=True)
+class BoundOperator:
+    """An operator with its key bindings fixed: the unit a pipeline step runs."""
+
+    op: Operator
+    keys: dict[str, str]
+
+    @property
+    def generates_rows(self) -> bool:
+        """True when the output rows are new rows (new ids) rather than the input rows."""
+        return self.op.category is Category.GENERATE
+
+    def columns_after(self, inputs: list[list[str]], *, where: str) -> list[str]:
+        """Check that every column read is available and return the output's columns."""
+        expected = self.op.inputs
+        if (expected and len(inputs) != expected) or not inputs:
+            raise KeyValidationError(
+                f"{where}: {type(self.op).__name__} takes {expected or 'one or more'} dataset(s), got {len(inputs)}"
+            )
+        available = list(dict.fromkeys(column for columns in inputs for column in columns))
+        key_names = {value: name for name, value in self.keys.items()}
+        for column in self.op.reads(self.keys):
+            if column not in available:
+                raise KeyValidationError(
+                    f"{where}: {key_names.get(column, 'a parameter')}={column!r} names a column that does not exist "
+                    f"at this step",
+                    hint=f"columns available here: {', '.join(available)}",
+                )
+        return self.op.output_columns(available, self.keys)
+
+    def run(self, frames: list[pl.DataFrame]) -> OpResult:
+        return self.op.run(*frames, **self.keys)
+
+    def code_version(self) -> str:
+        return self.op.fingerprint(self.keys)
+
+    def describe(self) -> dict[str, Any]:
+        """What lineage reports about this step: operator, category, parameters and keys."""
+        return {
+            "operator": self.op.name or type(self.op).__name__,
+            "category": str(self.op.category),
+            "params": self.op.model_dump(mode="json"),
+            "keys": self.keys,
+        }

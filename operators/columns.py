@@ -1,0 +1,54 @@
+"""Reserved column names: the only place these literals are spelled out.
+
+Every table the framework writes may carry these columns; user data must not use names starting with ``_``
+that collide with them.
+"""
+
+ROW_ID = "_row_id"
+"""Stable identity of a row. 1:1 steps keep it; generators mint new ids."""
+
+PARENT_IDS = "_parent_ids"
+"""For generated rows: the ``_row_id`` values of the rows they were generated from."""
+
+PARTITION = "_partition"
+"""The partition (shard) key a row belongs to; Delta tables of partitioned assets are partitioned by it."""
+
+SOURCE_FILE = "_source_file"
+"""Path of the input file a source row was read from, relative to the source's folder."""
+
+SOURCE_LINE = "_source_line"
+"""1-based line (JSONL, CSV), record (JSON array) or row (Parquet, Delta) number in the source file."""
+
+REJECT_RULE = "_reject_rule"
+"""Name of the rule that rejected a row (snake_case, e.g. ``word_count_too_short``)."""
+
+REJECT_SCORE = "_reject_score"
+"""The score the rejecting rule computed for the row."""
+
+REJECT_DETAIL = "_reject_detail"
+"""Optional free text for a rejection, e.g. the id of the row a duplicate was removed in favour of."""
+
+QUARANTINE_REASON = "_reason"
+"""Why a source row could not be ingested (``malformed_json``, ``invalid_utf8``, ...)."""
+
+QUARANTINE_RAW = "_raw"
+"""The raw text of a quarantined source row, decoded leniently so that nothing is lost."""
+
+ERROR = "_error"
+"""Set on rows whose processing failed (e.g. an LLM call); never replaced by a silent null."""
+
+RESERVED = frozenset(
+    {
+        ROW_ID,
+        PARENT_IDS,
+        PARTITION,
+        SOURCE_FILE,
+        SOURCE_LINE,
+        REJECT_RULE,
+        REJECT_SCORE,
+        REJECT_DETAIL,
+        QUARANTINE_REASON,
+        QUARANTINE_RAW,
+        ERROR,
+    }
+)

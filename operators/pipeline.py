@@ -1,0 +1,85 @@
+"""``Pipeline``: declared like a torch module, traced into a graph of steps.
+
+``__init__`` holds the sources and operators as attributes; ``forward()`` wires them by calling them. ``trace()``
+runs ``forward()`` once on symbolic datasets and returns a :class:`TracedPipeline`, checking every key binding on
+the way. The Dagster layer (``dataflow_assets.compiler``) turns that graph into assets; ``TracedPipeline.run``
+runs it in memory, which is handy in notebooks and as the baseline of the overhead benchmark.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import polars as pl
+
+from operators.base import Operator, OpResult
+from operators.errors import PipelineDefinitionError
+from operators.sequential import Sequential
+from operators.source import FileSource
+from operators.tracing import Dataset, Node, trace
+
+__all__ = ["Dataset", "Pipeline", "TracedPipeline"]
+
+_MEMBER_TYPES = (Operator, Sequential, FileSource)
+
+
+class Pipeline:
+    """Base class of pipelines. Subclasses set ``group`` (the Dagster asset group) and implement ``forward()``."""
+
+    group: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_members", {})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, _MEMBER_TYPES):
+            members = self.__dict__.get("_members")
+            if members is None:
+                raise PipelineDefinitionError(
+                    f"{type(self).__name__}: assign operators after calling super().__init__()"
+                )
+            members[name] = value
+        object.__setattr__(self, name, value)
+
+    @classmethod
+    def group_name(cls) -> str:
+        if cls.group:
+            if not re.fullmatch(r"[A-Za-z0-9_]+", cls.group):
+                raise PipelineDefinitionError(f"{cls.__name__}.group {cls.group!r}: use letters, digits and '_'")
+            return cls.group
+        base = cls.__name__.removesuffix("Pipeline") or cls.__name__
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", base).lower()
+
+    def forward(self) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+
+    def trace(self) -> TracedPipeline:
+        group = self.group_name()
+        names = {id(member): name for name, member in self.__dict__.get("_members", {}).items()}
+        return TracedPipeline(group, trace(group, names, self.forward))
+
+
+@dataclass(frozen=True)
+class TracedPipeline:
+    group: str
+    nodes: dict[str, Node]
+
+    def sources(self) -> list[Node]:
+        return [n for n in self.nodes.values() if n.is_source]
+
+    def children(self, name: str) -> list[Node]:
+        return [n for n in self.nodes.values() if name in n.inputs]
+
+    def run(self, sources: dict[str, pl.DataFrame]) -> dict[str, OpResult]:
+        """Run every step in memory on already-ingested source frames (by source node name)."""
+        missing = [n.name for n in self.sources() if n.name not in sources]
+        if missing:
+            raise PipelineDefinitionError(f"pipeline {self.group!r}: no frame given for source(s) {missing}")
+        results: dict[str, OpResult] = {name: OpResult(kept=df) for name, df in sources.items()}
+        for node in self.nodes.values():
+            if not node.is_source:
+                results[node.name] = node.step.run([results[i].kept for i in node.inputs])
+        return results

@@ -1,0 +1,92 @@
+"""``Sequential``: several cheap operators run as one pipeline step.
+
+Like ``torch.nn.Sequential``: twenty rule filters become one asset, one pass over the data and one Delta write
+instead of twenty round trips. The stage still reports which rule of which operator rejected each row, and keeps
+every filter's scores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import polars as pl
+
+from operators.base import BoundOperator, Category, OpResult, Operator
+from operators.columns import ROW_ID
+from operators.errors import PipelineDefinitionError
+
+
+class Sequential:
+    """Run refiners, evaluators and filters in order inside one step.
+
+    Each item is an operator (default keys) or an ``(operator, {key: column})`` pair. Generators are not allowed:
+    they mint new row ids, which would hide the stage's rejections from lineage; give them their own step.
+    """
+
+    def __init__(self, *items: Operator | tuple[Operator, dict[str, str]]) -> None:
+        if not items:
+            raise PipelineDefinitionError("Sequential needs at least one operator")
+        self.steps: list[BoundOperator] = []
+        for position, item in enumerate(items):
+            op, keys = item if isinstance(item, tuple) else (item, {})
+            if not isinstance(op, Operator):
+                raise PipelineDefinitionError(f"Sequential item {position} is {type(op).__name__}, not an operator")
+            if op.category is Category.GENERATE:
+                raise PipelineDefinitionError(
+                    f"Sequential item {position} ({type(op).__name__}) is a generator",
+                    hint="generators mint new row ids; make them a step of their own",
+                )
+            self.steps.append(op.bind(keys, where=f"Sequential item {position}"))
+
+    generates_rows = False
+
+    def __call__(self, *data: Any) -> Any:
+        tracer = next((d.tracer for d in data if hasattr(d, "tracer")), None)
+        if tracer is not None:
+            return tracer.record(self, data, {})
+        return self.run(list(data)).kept
+
+    def bind(self, keys: dict[str, str], *, where: str) -> Sequential:
+        if keys:
+            raise PipelineDefinitionError(f"{where}: a Sequential takes no keys; bind them to its items")
+        return self
+
+    def columns_after(self, inputs: list[list[str]], *, where: str) -> list[str]:
+        columns = inputs
+        for position, step in enumerate(self.steps):
+            columns = [step.columns_after(columns, where=f"{where}, item {position} ({type(step.op).__name__})")]
+        return columns[0]
+
+    def run(self, frames: list[pl.DataFrame]) -> OpResult:
+        (df,) = frames
+        rejected: list[pl.DataFrame] = []
+        scores: pl.DataFrame | None = None
+        for step in self.steps:
+            result = step.run([df])
+            df = result.kept
+            if result.rejected is not None:
+                rejected.append(result.rejected)
+            if result.scores is not None:
+                scores = _merge_scores(scores, result.scores, prefix=step.op.name or type(step.op).__name__)
+        return OpResult(
+            kept=df,
+            rejected=pl.concat(rejected, how="diagonal_relaxed") if rejected else None,
+            scores=scores,
+        )
+
+    def code_version(self) -> str:
+        joined = "|".join(step.code_version() for step in self.steps)
+        return hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+    def describe(self) -> dict[str, Any]:
+        return {"operator": "sequential", "category": "stage", "items": [s.describe() for s in self.steps]}
+
+
+def _merge_scores(accumulated: pl.DataFrame | None, new: pl.DataFrame, *, prefix: str) -> pl.DataFrame:
+    """Join a filter's scores onto the stage's; rows rejected earlier have no later scores (null)."""
+    if accumulated is None:
+        return new
+    clashing = [c for c in new.columns if c != ROW_ID and c in accumulated.columns]
+    new = new.rename({c: f"{prefix}.{c}" for c in clashing})
+    return accumulated.join(new, on=ROW_ID, how="left")
