@@ -31,6 +31,9 @@ REJECT_DETAIL = "_reject_detail"
 QUARANTINE_REASON = "_reason"
 """Why a source row could not be ingested (``malformed_json``, ``invalid_utf8``, ...)."""
 
+QUARANTINE_DETAIL = "_detail"
+"""A readable explanation of a quarantined row, e.g. ``required column 'text' is missing``."""
+
 QUARANTINE_RAW = "_raw"
 """The raw text of a quarantined source row, decoded leniently so that nothing is lost."""
 
@@ -48,6 +51,7 @@ RESERVED = frozenset(
         REJECT_SCORE,
         REJECT_DETAIL,
         QUARANTINE_REASON,
+        QUARANTINE_DETAIL,
         QUARANTINE_RAW,
         ERROR,
     }
