@@ -30,7 +30,7 @@ from typing import Annotated, Any, ClassVar
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from operators.columns import PARENT_IDS, REJECT_DETAIL, REJECT_RULE, REJECT_SCORE, ROW_ID
+from operators.columns import PARENT_IDS, PARTITION, REJECT_DETAIL, REJECT_RULE, REJECT_SCORE, ROW_ID
 from operators.errors import KeyValidationError, OperatorDefinitionError
 
 
@@ -53,7 +53,12 @@ Write = Annotated[str, KeyRole.WRITE]
 """A key binding naming a column the operator writes."""
 
 # Annotations are compared by their text so that modules using ``from __future__ import annotations`` work too.
-_KEY_ANNOTATIONS = {"Read": KeyRole.READ, str(Read): KeyRole.READ, "Write": KeyRole.WRITE, str(Write): KeyRole.WRITE}
+_KEY_ANNOTATIONS = {
+    "Read": KeyRole.READ,
+    str(Read): KeyRole.READ,
+    "Write": KeyRole.WRITE,
+    str(Write): KeyRole.WRITE,
+}
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ class OpResult:
 
     ``kept`` continues down the pipeline. ``rejected`` holds every row a filter removed, with all its columns plus
     ``_reject_rule``, ``_reject_score`` and ``_reject_detail``. ``scores`` has one row per *input* row of a filter
-    (``_row_id`` and one column per score), so the decision on a kept row can be traced too.
+    (``_row_id``, ``_partition`` and one column per score), so the decision on a kept row can be traced too.
     """
 
     kept: pl.DataFrame
@@ -274,7 +279,7 @@ def apply_rules(df: pl.DataFrame, rules: dict[str, Rule]) -> OpResult:
     return OpResult(
         kept=judged.filter(~rejected_mask).drop(*helper_columns, REJECT_RULE, REJECT_SCORE, REJECT_DETAIL),
         rejected=judged.filter(rejected_mask).drop(*helper_columns),
-        scores=judged.select(ROW_ID, *score_columns) if ROW_ID in df.columns else judged.select(*score_columns),
+        scores=judged.select(*[c for c in (ROW_ID, PARTITION) if c in df.columns], *score_columns),
     )
 
 

@@ -38,7 +38,9 @@ def register(name: str, *, domain: str = "general"):
 
     def decorate(cls: OperatorType) -> OperatorType:
         if name in _OPERATORS and _OPERATORS[name] is not cls:
-            raise DataflowError(f"operator name {name!r} is registered twice ({_OPERATORS[name].__name__}, {cls.__name__})")
+            raise DataflowError(
+                f"operator name {name!r} is registered twice ({_OPERATORS[name].__name__}, {cls.__name__})"
+            )
         if not (cls.__doc__ or "").strip():
             raise DataflowError(f"operator {cls.__name__} needs a docstring: its first line is its description")
         cls.name = name

@@ -12,8 +12,8 @@ from typing import Any
 
 import polars as pl
 
-from operators.base import BoundOperator, Category, OpResult, Operator
-from operators.columns import ROW_ID
+from operators.base import BoundOperator, Category, Operator, OpResult
+from operators.columns import PARTITION, ROW_ID
 from operators.errors import PipelineDefinitionError
 
 
@@ -87,6 +87,7 @@ def _merge_scores(accumulated: pl.DataFrame | None, new: pl.DataFrame, *, prefix
     """Join a filter's scores onto the stage's; rows rejected earlier have no later scores (null)."""
     if accumulated is None:
         return new
+    new = new.drop(PARTITION, strict=False)
     clashing = [c for c in new.columns if c != ROW_ID and c in accumulated.columns]
     new = new.rename({c: f"{prefix}.{c}" for c in clashing})
     return accumulated.join(new, on=ROW_ID, how="left")

@@ -104,7 +104,12 @@ class FileSource(BaseModel):
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
 
     def describe(self) -> dict[str, Any]:
-        return {"operator": "source", "category": "source", "params": self.model_dump(mode="json"), "keys": {}}
+        return {
+            "operator": "source",
+            "category": "source",
+            "params": self.model_dump(mode="json"),
+            "keys": {},
+        }
 
     generates_rows: ClassVar[bool] = False
 

@@ -4,7 +4,6 @@ import polars as pl
 from pydantic import Field, field_validator
 
 from operators.base import Refiner, Write
-from operators.errors import DataflowError
 from operators.registry import register
 
 
@@ -24,7 +23,7 @@ class ColumnExpressionRefiner(Refiner):
         try:
             pl.sql_expr(expression)
         except Exception as error:  # polars raises several error types for bad SQL
-            raise DataflowError(f"column_expression: cannot parse expression {expression!r}: {error}") from error
+            raise ValueError(f"cannot parse expression {expression!r}: {error}") from error
         return expression
 
     def reads(self, keys: dict[str, str]) -> list[str]:

@@ -4,7 +4,7 @@ from typing import ClassVar
 
 import polars as pl
 
-from operators.base import Category, OpResult, Operator
+from operators.base import Category, Operator, OpResult
 from operators.columns import ROW_ID
 from operators.errors import DataflowError
 from operators.registry import register

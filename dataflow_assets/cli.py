@@ -1,0 +1,203 @@
+"""The ``dataflow`` command: run pipelines, list operators, start the UI, trace rows.
+
+Errors print as one line and a hint; ``dataflow --debug ...`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import dagster as dg
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from dataflow_assets.definitions import DATA_ROOT_ENV, data_root
+from dataflow_assets.lineage import Hop, row_lineage
+from dataflow_assets.pipelines import PIPELINES, get_pipeline
+from dataflow_assets.runner import RunSummary, materialize_pipeline
+from operators.errors import DataflowError
+from operators.registry import describe, get_operator, list_operators
+from resources.delta_store import DeltaStore
+
+app = typer.Typer(
+    help="Prepare LLM training data with pipelines of operators on Dagster and Delta.", add_completion=False
+)
+console = Console()
+_state = {"debug": False}
+
+RootOption = Annotated[
+    Path | None,
+    typer.Option("--root", help=f"Folder of the Delta tables (default ${DATA_ROOT_ENV} or ./data/delta)"),
+]
+
+
+@app.callback()
+def _options(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks")] = False) -> None:
+    _state["debug"] = debug
+
+
+def _instance() -> dg.DagsterInstance:
+    """The Dagster instance in $DAGSTER_HOME (default ./.dagster), shared with `dataflow ui`."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").absolute())))
+    home.mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.get()
+
+
+@app.command()
+def run(
+    pipeline: Annotated[str, typer.Argument(help=f"One of: {', '.join(sorted(PIPELINES))}")],
+    partition: Annotated[list[str] | None, typer.Option("--partition", "-p", help="Partition key (repeatable)")] = None,
+    root: RootOption = None,
+) -> None:
+    """Materialize a pipeline in-process and print rows in/out per step."""
+    traced = get_pipeline(pipeline).trace()
+    root = root or data_root()
+    steps = list(traced.nodes)
+    with console.status(f"[bold]{traced.group}[/]: starting") as status:
+        done: list[str] = []
+
+        def on_event(event_type: str, step_key: str) -> None:
+            if event_type == "STEP_START":
+                status.update(f"[bold]{traced.group}[/]: {step_key.split('__')[-1]} ({len(done) + 1}/{len(steps)})")
+            elif event_type == "STEP_SUCCESS":
+                done.append(step_key)
+                console.print(f"  [green]✓[/] {step_key.replace('__', '/')}")
+
+        summary = materialize_pipeline(
+            traced, root=root, instance=_instance(), partitions=partition or None, on_event=on_event
+        )
+    _print_summary(summary)
+    console.print(f"Delta tables: {Path(root) / traced.group}   UI: dataflow ui")
+
+
+def _print_summary(summary: RunSummary) -> None:
+    table = Table(title="rows per step")
+    for column in ("asset", "rows in", "rows out", "removed", "top reasons", "delta version"):
+        table.add_column(column, justify="right" if column.startswith(("rows", "removed", "delta")) else "left")
+    for step in summary.steps:
+        reasons = ", ".join(f"{r} ({n})" for r, n in list(step.removed_by_reason.items())[:3])
+        table.add_row(
+            step.asset,
+            "" if step.rows_in is None else str(step.rows_in),
+            str(step.rows_out),
+            str(sum(step.removed_by_reason.values())),
+            reasons,
+            str(step.delta_version),
+        )
+    console.print(table)
+
+
+@app.command()
+def ops(name: Annotated[str | None, typer.Argument(help="Describe one operator")] = None) -> None:
+    """List the operators, or describe one."""
+    if name is None:
+        table = Table(title="operators")
+        for column in ("name", "category", "domain", "description"):
+            table.add_column(column)
+        for info in list_operators():
+            table.add_row(info.name, str(info.category), info.domain, info.description)
+        console.print(table)
+        return
+    info = describe(get_operator(name))
+    console.print(f"[bold]{info.name}[/] ({info.category}, {info.domain}): {info.description}")
+    table = Table(title="parameters")
+    for column in ("name", "type", "default", "description"):
+        table.add_column(column)
+    for parameter in info.parameters:
+        table.add_row(parameter.name, parameter.type, json.dumps(parameter.default), parameter.description)
+    console.print(table)
+    for key, meaning in info.keys.items():
+        console.print(f"  key [bold]{key}[/]: {meaning}")
+
+
+@app.command()
+def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 3000) -> None:
+    """Start the Dagster UI (and daemon) on 127.0.0.1; Ctrl-C stops it cleanly."""
+    _instance()
+    workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
+    command = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port)]
+    command += ["-w", str(workspace)] if workspace.exists() else ["-m", "dataflow_assets.definitions"]
+    # Its own process group: `dagster dev` started from a script ignores SIGINT unless it leads its group
+    # (DESIGN §7), and stopping the group also stops the webserver and daemon it spawned.
+    process = subprocess.Popen(command, start_new_session=True, env={**os.environ, DATA_ROOT_ENV: str(data_root())})
+    console.print(f"Dagster UI: http://127.0.0.1:{port}  (Ctrl-C to stop)")
+    try:
+        process.wait()
+    except KeyboardInterrupt:
+        console.print("stopping…")
+        _stop_group(process)
+
+
+def _stop_group(process: subprocess.Popen[bytes], grace_seconds: float = 15.0) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace_seconds
+        while time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)
+        if process.poll() is not None:
+            return
+
+
+@app.command()
+def lineage(
+    asset: Annotated[str, typer.Argument(help="group/step, e.g. demo/dedup")],
+    row_id: Annotated[str, typer.Argument(help="The row's _row_id")],
+    root: RootOption = None,
+) -> None:
+    """Show where a row came from and what every step decided about it."""
+    group, _, step = asset.partition("/")
+    if not step:
+        raise DataflowError(f"asset {asset!r} is not of the form group/step", hint="e.g. demo/dedup")
+    hop = row_lineage(get_pipeline(group).trace(), DeltaStore(root or data_root()), step, row_id)
+    tree = Tree(f"[bold]row {row_id}[/] at {asset}")
+    _add_hop(tree, hop)
+    console.print(tree)
+
+
+def _add_hop(parent: Tree, hop: Hop) -> None:
+    colour = {"rejected": "red", "generated": "cyan", "source": "yellow"}.get(hop.status, "green")
+    line = f"[bold]{hop.asset}[/] [{colour}]{hop.status}[/] ({hop.category} · {hop.operator}) delta v{hop.version}"
+    if hop.rule:
+        line += f": [red]{hop.rule}[/] score={hop.score}" + (f" {hop.detail}" if hop.detail else "")
+    if hop.scores:
+        line += "  scores: " + ", ".join(f"{k}={v}" for k, v in hop.scores.items())
+    if hop.source_file:
+        line += f"  ← {hop.source_file} line {hop.source_line}"
+    if hop.inputs_read:
+        line += "  read " + ", ".join(f"{a}@v{v}" for a, v in hop.inputs_read.items())
+    if hop.row_id != (hop.upstream[0].row_id if hop.upstream else hop.row_id):
+        line += f"  (id {hop.row_id})"
+    branch = parent.add(line)
+    for upstream in hop.upstream:
+        _add_hop(branch, upstream)
+
+
+def main() -> None:
+    """Console entry point: one readable line per error unless --debug."""
+    try:
+        app()
+    except DataflowError as error:
+        if _state["debug"]:
+            raise
+        console.print(f"[red]error:[/] {error.args[0]}")
+        if error.hint:
+            console.print(f"  hint: {error.hint}")
+        sys.exit(1)
+    except Exception as error:
+        if _state["debug"]:
+            raise
+        console.print(f"[red]error:[/] {type(error).__name__}: {error}")
+        console.print("  hint: run again with --debug for the traceback")
+        sys.exit(1)

@@ -1,0 +1,124 @@
+"""Pipeline -> Dagster assets.
+
+Every node of a traced pipeline becomes the software-defined asset ``<group>/<step>`` stored by the Delta IO
+manager. Its ``code_version`` is the step's fingerprint (operator class, class version, parameters, keys), so
+changing one parameter makes exactly that asset and its descendants stale. Partitioned sources give their
+partitions to every step downstream of them, up to the first fan-in step (``dataset.all_partitions()``).
+"""
+
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from operators.base import OpResult
+from operators.errors import PipelineDefinitionError
+from operators.pipeline import Pipeline, TracedPipeline
+from operators.source import FileSource
+from operators.tracing import Node
+from resources.ingest import read_source
+
+IO_MANAGER_KEY = "delta_io"
+
+
+def compile_pipeline(pipeline: Pipeline | TracedPipeline) -> list[dg.AssetsDefinition]:
+    """Trace ``pipeline`` (checking every key binding) and return one asset per step."""
+    traced = pipeline.trace() if isinstance(pipeline, Pipeline) else pipeline
+    partitions = _partitions_by_node(traced)
+    return [
+        _source_asset(traced.group, node, partitions[name])
+        if node.is_source
+        else _step_asset(traced.group, node, partitions[name])
+        for name, node in traced.nodes.items()
+    ]
+
+
+def _partitions_by_node(traced: TracedPipeline) -> dict[str, dg.PartitionsDefinition | None]:
+    found: dict[str, dg.PartitionsDefinition | None] = {}
+    for name, node in traced.nodes.items():
+        if node.is_source:
+            source: FileSource = node.step
+            found[name] = dg.StaticPartitionsDefinition(source.partition_keys()) if node.partitioned else None
+        elif not node.partitioned:
+            found[name] = None
+        else:
+            upstream = {id(found[i]): found[i] for i in node.inputs}
+            if len(upstream) > 1:
+                raise PipelineDefinitionError(
+                    f"pipeline {traced.group!r}, step {name!r}: joins datasets with different partitionings",
+                    hint="call .all_partitions() on the inputs to make this a fan-in step",
+                )
+            found[name] = next(iter(upstream.values()))
+    return found
+
+
+def _asset_metadata(node: Node) -> dict[str, object]:
+    described = node.step.describe()
+    return {
+        "dataflow/operator": described["operator"],
+        "dataflow/category": described["category"],
+        "dataflow/step": dg.MetadataValue.json(described),
+    }
+
+
+def _description(node: Node) -> str:
+    described = node.step.describe()
+    doc = (type(node.step).__doc__ or "").strip().splitlines()
+    summary = doc[0] if doc else described["operator"]
+    return f"{described['category']} · {described['operator']}: {summary}"
+
+
+def _source_asset(group: str, node: Node, partitions_def: dg.PartitionsDefinition | None) -> dg.AssetsDefinition:
+    source: FileSource = node.step
+
+    @dg.asset(
+        key=[group, node.name],
+        group_name=group,
+        code_version=node.code_version(),
+        partitions_def=partitions_def,
+        io_manager_key=IO_MANAGER_KEY,
+        description=_description(node),
+        metadata=_asset_metadata(node),
+        kinds={"delta", "polars"},
+    )
+    def ingest(context: dg.AssetExecutionContext) -> dg.Output[OpResult]:
+        if partitions_def is None:
+            results = [read_source(source, source.files(), partition_key=None)]
+        else:
+            by_name = {source.relative_name(f): f for f in source.files()}
+            results = [
+                read_source(source, [by_name.get(key, Path(source.path) / key)], partition_key=key)
+                for key in context.partition_keys
+            ]
+        rows = pl.concat([r.rows for r in results], how="diagonal_relaxed")
+        quarantine = pl.concat([r.quarantine for r in results])
+        for reason, count in quarantine.group_by("_reason").len().iter_rows():
+            context.log.warning(f"{count} row(s) quarantined as {reason} (see the .quarantine table)")
+        return dg.Output(
+            OpResult(kept=rows, side_tables={"quarantine": quarantine}),
+            metadata={"dataflow/rows_in": sum(r.rows_in for r in results)},
+        )
+
+    return ingest
+
+
+def _step_asset(group: str, node: Node, partitions_def: dg.PartitionsDefinition | None) -> dg.AssetsDefinition:
+    ins = {f"input_{i}": dg.AssetIn(key=[group, upstream]) for i, upstream in enumerate(node.inputs)}
+
+    @dg.asset(
+        key=[group, node.name],
+        ins=ins,
+        group_name=group,
+        code_version=node.code_version(),
+        partitions_def=partitions_def,
+        io_manager_key=IO_MANAGER_KEY,
+        description=_description(node),
+        metadata=_asset_metadata(node),
+        kinds={"delta", "polars"},
+    )
+    def step(context: dg.AssetExecutionContext, **inputs: pl.DataFrame) -> dg.Output[OpResult]:
+        frames = [inputs[f"input_{i}"] for i in range(len(node.inputs))]
+        result = node.step.run(frames)
+        return dg.Output(result, metadata={"dataflow/rows_in": sum(f.height for f in frames)})
+
+    return step

@@ -1,0 +1,31 @@
+"""What ``dagster dev -w workspace.yaml`` loads: every shipped pipeline as an asset group on Delta storage.
+
+Delta tables go under ``$DATAFLOW_DATA_ROOT`` (default ``./data/delta``, relative to where Dagster starts).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import dagster as dg
+
+from dataflow_assets.compiler import IO_MANAGER_KEY, compile_pipeline
+from dataflow_assets.pipelines import PIPELINES
+from operators.pipeline import Pipeline
+from resources.delta_io import DeltaIOManager
+
+DATA_ROOT_ENV = "DATAFLOW_DATA_ROOT"
+
+
+def data_root() -> Path:
+    return Path(os.environ.get(DATA_ROOT_ENV, "data/delta")).absolute()
+
+
+def build_definitions(pipelines: Iterable[Pipeline], root: Path | str) -> dg.Definitions:
+    assets = [asset for pipeline in pipelines for asset in compile_pipeline(pipeline)]
+    return dg.Definitions(assets=assets, resources={IO_MANAGER_KEY: DeltaIOManager(root=str(root))})
+
+
+defs = build_definitions((make() for make in PIPELINES.values()), data_root())

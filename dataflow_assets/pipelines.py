@@ -1,0 +1,19 @@
+"""The pipelines this project ships, by name: the definitions, the CLI and the agent read this one list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dataflow_assets.demo.pipeline import DemoPipeline
+from operators.errors import DataflowError
+from operators.pipeline import Pipeline
+
+PIPELINES: dict[str, Callable[[], Pipeline]] = {
+    DemoPipeline.group: DemoPipeline,
+}
+
+
+def get_pipeline(name: str) -> Pipeline:
+    if name not in PIPELINES:
+        raise DataflowError(f"no pipeline named {name!r}", hint=f"known pipelines: {', '.join(sorted(PIPELINES))}")
+    return PIPELINES[name]()

@@ -1,0 +1,168 @@
+"""Materialize a pipeline in-process: what ``dataflow run``, the tests and the benchmarks call.
+
+A pipeline's assets run as one Dagster job per contiguous range of requested partitions (one run in the usual
+case, all partitions), recorded in the given Dagster instance so that the UI shows them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from dataflow_assets.compiler import IO_MANAGER_KEY, compile_pipeline
+from operators.errors import DataflowError
+from operators.pipeline import Pipeline, TracedPipeline
+from resources.delta_io import DeltaIOManager
+
+EventCallback = Callable[[str, str], None]
+"""Called with (event type, step key) for every Dagster event of the run, e.g. ("STEP_START", "demo__raw")."""
+
+
+@dataclass(frozen=True)
+class StepSummary:
+    asset: str
+    rows_in: int | None
+    rows_out: int
+    removed_by_reason: dict[str, int]
+    delta_version: int
+    uri: str
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_ids: list[str]
+    steps: list[StepSummary]
+
+
+def materialize_pipeline(
+    pipeline: Pipeline | TracedPipeline,
+    *,
+    root: Path | str,
+    instance: dg.DagsterInstance,
+    partitions: list[str] | None = None,
+    on_event: EventCallback | None = None,
+) -> RunSummary:
+    """Materialize every asset of ``pipeline`` (for ``partitions``, default all) and summarize each step.
+
+    A step failure raises the step's own error (a :class:`DataflowError` where it is one), not Dagster's wrapper.
+    """
+    traced = pipeline.trace() if isinstance(pipeline, Pipeline) else pipeline
+    assets = compile_pipeline(traced)
+    job_name = f"{traced.group}_pipeline"
+    defs = dg.Definitions(
+        assets=assets,
+        jobs=[dg.define_asset_job(job_name, selection=dg.AssetSelection.groups(traced.group))],
+        resources={IO_MANAGER_KEY: DeltaIOManager(root=str(root))},
+        loggers={"progress": _progress_logger(on_event)},
+    )
+    job = defs.resolve_job_def(job_name)
+    partition_keys = _partition_keys(assets)
+    runs = [dict[str, str]()] if not partition_keys else _range_tags(partition_keys, partitions or partition_keys)
+    steps: dict[str, StepSummary] = {}
+    run_ids: list[str] = []
+    for tags in runs:
+        result = job.execute_in_process(
+            run_config={"loggers": {"progress": {}}}, instance=instance, tags=tags, raise_on_error=False
+        )
+        run_ids.append(result.run_id)
+        if not result.success:
+            _raise_failure(result)
+        # A run over a partition range records one materialization per partition, all with the step's metadata.
+        per_step = {
+            event.step_materialization_data.materialization.asset_key.to_user_string(): (
+                event.step_materialization_data.materialization
+            )
+            for event in result.get_asset_materialization_events()
+        }
+        for asset, materialization in per_step.items():
+            steps[asset] = _merge(steps.get(asset), materialization)
+    ordered = [steps[f"{traced.group}/{name}"] for name in traced.nodes if f"{traced.group}/{name}" in steps]
+    return RunSummary(run_ids=run_ids, steps=ordered)
+
+
+def _partition_keys(assets: list[dg.AssetsDefinition]) -> list[str]:
+    for asset in assets:
+        if asset.partitions_def is not None:
+            return list(asset.partitions_def.get_partition_keys())
+    return []
+
+
+def _range_tags(all_keys: list[str], wanted: list[str]) -> list[dict[str, str]]:
+    """One run per contiguous range of the wanted keys, in partition order."""
+    unknown = [k for k in wanted if k not in all_keys]
+    if unknown:
+        raise DataflowError(f"unknown partition(s) {unknown}", hint=f"partitions: {', '.join(all_keys)}")
+    positions = sorted(all_keys.index(k) for k in set(wanted))
+    ranges: list[list[int]] = []
+    for position in positions:
+        if ranges and position == ranges[-1][-1] + 1:
+            ranges[-1].append(position)
+        else:
+            ranges.append([position])
+    return [
+        {
+            "dagster/asset_partition_range_start": all_keys[r[0]],
+            "dagster/asset_partition_range_end": all_keys[r[-1]],
+        }
+        for r in ranges
+    ]
+
+
+def _merge(previous: StepSummary | None, materialization: dg.AssetMaterialization) -> StepSummary:
+    """Add up a step's numbers over the runs of several partition ranges."""
+    metadata = {key: getattr(value, "value", value) for key, value in materialization.metadata.items()}
+    removed = dict(metadata.get("dataflow/rejected_by_reason") or metadata.get("dataflow/quarantined_by_reason") or {})
+    current = StepSummary(
+        asset=materialization.asset_key.to_user_string(),
+        rows_in=metadata.get("dataflow/rows_in"),
+        rows_out=metadata.get("dagster/row_count", 0),
+        removed_by_reason=removed,
+        delta_version=metadata.get("dataflow/delta_version", -1),
+        uri=metadata.get("dagster/uri", ""),
+    )
+    if previous is None:
+        return current
+    reasons = dict(previous.removed_by_reason)
+    for reason, count in removed.items():
+        reasons[reason] = reasons.get(reason, 0) + count
+    return StepSummary(
+        asset=current.asset,
+        rows_in=(previous.rows_in or 0) + (current.rows_in or 0),
+        rows_out=previous.rows_out + current.rows_out,
+        removed_by_reason=reasons,
+        delta_version=current.delta_version,
+        uri=current.uri,
+    )
+
+
+def _raise_failure(result: dg.ExecuteInProcessResult) -> None:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data is not None:
+            error = event.step_failure_data.error
+            cause = error.cause if error is not None and error.cause is not None else error
+            message = cause.message.strip() if cause else "unknown error"
+            raise DataflowError(f"step {event.step_key} failed: {message}", hint=f"run id {result.run_id}")
+    raise DataflowError(f"run {result.run_id} failed", hint="open the run in the Dagster UI for details")
+
+
+def _progress_logger(on_event: EventCallback | None) -> dg.LoggerDefinition:
+    """A Dagster logger that forwards events to ``on_event`` and prints nothing (the CLI draws progress)."""
+
+    class Forward(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            event: Any = getattr(record, "dagster_event", None)
+            if on_event is not None and event is not None:
+                on_event(event.event_type_value, event.step_key or "")
+
+    @dg.logger
+    def progress(_init_context) -> logging.Logger:
+        forward = logging.Logger("dataflow.progress", level=logging.DEBUG)
+        forward.addHandler(Forward())
+        return forward
+
+    return progress

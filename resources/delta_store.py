@@ -1,0 +1,191 @@
+"""Delta tables of pipeline steps: where they live, how they are written partition by partition, how they are read.
+
+This is the storage half of the IO manager, kept free of Dagster so that lineage queries and tests use it too.
+We do not use ``dagster-deltalake-polars`` (DESIGN §7): it cannot load several partitions at once, a single-run
+backfill of some partitions can overwrite the whole table (dagster#34064), and it loses row counts with
+deltalake 1.x. Here every partitioned write is a Delta overwrite restricted by a predicate on ``_partition``, so
+other partitions are never touched, and every write is one atomic Delta commit: a crash leaves the table at its
+previous version.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from deltalake import CommitProperties, DeltaTable, Schema
+from deltalake.exceptions import TableNotFoundError
+
+from operators.columns import PARTITION
+from operators.errors import DataflowError, SchemaChangeError
+
+INPUTS_METADATA_KEY = "dataflow.inputs"
+"""Commit metadata key holding ``{upstream table: Delta version read}`` for the write."""
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed)
+
+
+@dataclass(frozen=True)
+class WriteInfo:
+    uri: str
+    version: int
+    rows: int
+    schema_change: SchemaChange
+
+
+@dataclass(frozen=True)
+class ReadInfo:
+    frame: pl.DataFrame
+    version: int
+
+
+class DeltaStore:
+    """Delta tables under one root folder: the table of asset ``group/step`` is ``<root>/group/step`` and its
+    side tables (rejected rows, scores, quarantine) are ``<root>/group/step.<side>``."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).absolute()
+
+    def uri(self, asset_path: list[str], side: str | None = None) -> str:
+        path = self.root.joinpath(*asset_path)
+        return str(path.with_name(f"{path.name}.{side}") if side else path)
+
+    def exists(self, uri: str) -> bool:
+        return DeltaTable.is_deltatable(uri)
+
+    def version(self, uri: str) -> int:
+        return DeltaTable(uri).version()
+
+    def read(self, uri: str, partitions: list[str] | None = None, *, version: int | None = None) -> ReadInfo:
+        """Read the table (at ``version``, by default the latest), restricted to ``partitions`` when given."""
+        try:
+            table = DeltaTable(uri, version=version)
+        except TableNotFoundError as error:
+            raise DataflowError(f"no Delta table at {uri}", hint="materialize the asset first") from error
+        scan = pl.scan_delta(table)
+        if partitions is not None:
+            scan = scan.filter(pl.col(PARTITION).is_in(partitions))
+        return ReadInfo(scan.collect(), table.version())
+
+    def write(
+        self,
+        uri: str,
+        frame: pl.DataFrame,
+        *,
+        partitions: list[str] | None,
+        commit_metadata: dict[str, str] | None = None,
+    ) -> WriteInfo:
+        """Write ``frame`` as the new content of ``partitions`` (or of the whole table when None).
+
+        Schema policy, so that no column is lost silently: a whole-table write replaces the schema and reports
+        the columns added and removed; a partition write merges new columns into the table (other partitions
+        read them as null) and keeps columns the step no longer writes (null in the rewritten partitions), and
+        refuses a changed column type unless every partition in the table is being rewritten.
+        """
+        frame = delta_compatible(frame)
+        existing = DeltaTable(uri) if self.exists(uri) else None
+        previous = _schema_of(existing)
+        options: dict[str, object] = {
+            "commit_properties": CommitProperties(custom_metadata=commit_metadata or {}),
+        }
+        if partitions is not None:
+            _check_partition_column(uri, frame, partitions)
+            options["partition_by"] = [PARTITION]
+            rewrites_everything = existing is None or set(_partitions_in(existing)) <= set(partitions)
+            if rewrites_everything:
+                options["schema_mode"] = "overwrite"
+            else:
+                _check_types_unchanged(uri, previous, frame)
+                options["predicate"] = _partition_predicate(partitions)
+                options["schema_mode"] = "merge"
+        else:
+            options["schema_mode"] = "overwrite"
+        frame.write_delta(uri, mode="overwrite", delta_write_options=options)
+        current = set(frame.columns)
+        change = SchemaChange(
+            added=[c for c in frame.columns if previous and c not in previous],
+            removed=[c for c in previous if c not in current],
+        )
+        return WriteInfo(uri=uri, version=DeltaTable(uri).version(), rows=frame.height, schema_change=change)
+
+    def producing_commit(self, uri: str, partition: str | None) -> CommitInfo:
+        """The latest commit that wrote ``partition`` (or the whole table), with the upstream versions it read."""
+        for commit in DeltaTable(uri).history():
+            predicate = commit.get("operationParameters", {}).get("predicate")
+            if predicate is None or partition is None or _quote(partition) in predicate:
+                return CommitInfo(commit["version"], json.loads(commit.get(INPUTS_METADATA_KEY, "{}")))
+        raise DataflowError(f"{uri}: no commit wrote partition {partition!r}")
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    version: int
+    inputs: dict[str, int]
+    """Upstream asset -> the Delta version of its table that this commit's step read."""
+
+
+def delta_compatible(frame: pl.DataFrame) -> pl.DataFrame:
+    """Cast types Delta cannot store: unsigned ints to Int64 (Delta has none), Null to String, categoricals to
+    String."""
+    casts = {}
+    for name, dtype in frame.schema.items():
+        if dtype.is_unsigned_integer():
+            casts[name] = pl.Int64
+        elif dtype == pl.Null or isinstance(dtype, pl.Categorical | pl.Enum):
+            casts[name] = pl.String
+        elif isinstance(dtype, pl.List) and dtype.inner == pl.Null:
+            casts[name] = pl.List(pl.String)
+    return frame.cast(casts) if casts else frame
+
+
+def _schema_of(table: DeltaTable | None) -> dict[str, str]:
+    if table is None:
+        return {}
+    return {f.name: str(f.type) for f in table.schema().fields}
+
+
+def _partitions_in(table: DeltaTable) -> list[str]:
+    return [p[PARTITION] for p in table.partitions()]
+
+
+def _partition_predicate(partitions: list[str]) -> str:
+    return f"{PARTITION} IN ({', '.join(_quote(key) for key in partitions)})"
+
+
+def _quote(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _check_partition_column(uri: str, frame: pl.DataFrame, partitions: list[str]) -> None:
+    """A row outside the partitions being written would escape the overwrite predicate: refuse it."""
+    if PARTITION not in frame.columns:
+        raise DataflowError(f"{uri}: partitioned output has no {PARTITION!r} column")
+    stray = frame.filter(~pl.col(PARTITION).is_in(partitions) | pl.col(PARTITION).is_null())
+    if stray.height:
+        raise DataflowError(
+            f"{uri}: {stray.height} row(s) belong to partition(s) "
+            f"{stray[PARTITION].unique().to_list()[:5]} but this write covers only {partitions}"
+        )
+
+
+def _check_types_unchanged(uri: str, previous: dict[str, str], frame: pl.DataFrame) -> None:
+    if not previous:
+        return
+    new_types = {f.name: str(f.type) for f in Schema.from_arrow(frame.head(0).to_arrow().schema).fields}
+    changed = {c: (previous[c], t) for c, t in new_types.items() if c in previous and previous[c] != t}
+    if changed:
+        details = "; ".join(f"{c}: {old} -> {new}" for c, (old, new) in changed.items())
+        raise SchemaChangeError(
+            f"{uri}: column type changed ({details}) while other partitions keep the old type",
+            hint="rematerialize every partition of this asset in one run (a backfill of all partitions)",
+        )
