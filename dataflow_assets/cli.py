@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import dagster as dg
 import typer
+from dagster import DagsterInstance
 from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
@@ -23,7 +23,7 @@ from rich.tree import Tree
 from dataflow_assets.definitions import DATA_ROOT_ENV, data_root
 from dataflow_assets.lineage import Hop, row_lineage
 from dataflow_assets.pipelines import PIPELINES, get_pipeline
-from dataflow_assets.runner import RunSummary, materialize_pipeline
+from dataflow_assets.runner import RunSummary, local_instance, materialize_pipeline
 from operators.errors import DataflowError
 from operators.registry import describe, get_operator, list_operators
 from resources.delta_store import DeltaStore
@@ -45,11 +45,9 @@ def _options(debug: Annotated[bool, typer.Option("--debug", help="Show traceback
     _state["debug"] = debug
 
 
-def _instance() -> dg.DagsterInstance:
+def _instance() -> DagsterInstance:
     """The Dagster instance in $DAGSTER_HOME (default ./.dagster), shared with `dataflow ui`."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").absolute())))
-    home.mkdir(parents=True, exist_ok=True)
-    return dg.DagsterInstance.get()
+    return local_instance(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").absolute())))
 
 
 @app.command()

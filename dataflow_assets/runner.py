@@ -46,6 +46,7 @@ def materialize_pipeline(
     instance: dg.DagsterInstance,
     partitions: list[str] | None = None,
     on_event: EventCallback | None = None,
+    target_file_size: int | None = None,
 ) -> RunSummary:
     """Materialize every asset of ``pipeline`` (for ``partitions``, default all) and summarize each step.
 
@@ -57,7 +58,7 @@ def materialize_pipeline(
     defs = dg.Definitions(
         assets=assets,
         jobs=[dg.define_asset_job(job_name, selection=dg.AssetSelection.groups(traced.group))],
-        resources={IO_MANAGER_KEY: DeltaIOManager(root=str(root))},
+        resources={IO_MANAGER_KEY: DeltaIOManager(root=str(root), target_file_size=target_file_size)},
         loggers={"progress": _progress_logger(on_event)},
     )
     job = defs.resolve_job_def(job_name)
@@ -83,6 +84,16 @@ def materialize_pipeline(
             steps[asset] = _merge(steps.get(asset), materialization)
     ordered = [steps[f"{traced.group}/{name}"] for name in traced.nodes if f"{traced.group}/{name}" in steps]
     return RunSummary(run_ids=run_ids, steps=ordered)
+
+
+def local_instance(home: Path | str) -> dg.DagsterInstance:
+    """A persistent Dagster instance in ``home`` (created if needed) with telemetry off: nothing leaves the machine."""
+    home = Path(home)
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+    return dg.DagsterInstance.from_config(str(home))
 
 
 def _partition_keys(assets: list[dg.AssetsDefinition]) -> list[str]:

@@ -27,11 +27,14 @@ class DeltaIOManager(dg.ConfigurableIOManager):
     tables partitioned by ``_partition`` and written partition by partition."""
 
     root: str = Field(description="Folder holding every pipeline's Delta tables")
+    target_file_size: int | None = Field(
+        None, description="Bytes per Delta data file (delta-rs default when unset); smaller files suit small partitions"
+    )
     _reads: dict[tuple[str, str], dict[str, int]] = PrivateAttr(default_factory=dict)
 
     @property
     def store(self) -> DeltaStore:
-        return DeltaStore(self.root)
+        return DeltaStore(self.root, target_file_size=self.target_file_size)
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         store = self.store

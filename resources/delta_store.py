@@ -52,8 +52,9 @@ class DeltaStore:
     """Delta tables under one root folder: the table of asset ``group/step`` is ``<root>/group/step`` and its
     side tables (rejected rows, scores, quarantine) are ``<root>/group/step.<side>``."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, *, target_file_size: int | None = None) -> None:
         self.root = Path(root).absolute()
+        self.target_file_size = target_file_size
 
     def uri(self, asset_path: list[str], side: str | None = None) -> str:
         path = self.root.joinpath(*asset_path)
@@ -96,6 +97,7 @@ class DeltaStore:
         previous = _schema_of(existing)
         options: dict[str, object] = {
             "commit_properties": CommitProperties(custom_metadata=commit_metadata or {}),
+            "target_file_size": self.target_file_size,
         }
         if partitions is not None:
             _check_partition_column(uri, frame, partitions)

@@ -81,7 +81,7 @@ _UNIT: dict[Format, str] = {
 }
 _INT64_RANGE = range(-(2**63), 2**63)
 _LINE_NOT_AN_OBJECT = re.compile(rb"\n(?!\{)")
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile(
     r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F]"
 )
@@ -121,7 +121,7 @@ class _Case(NamedTuple):
 def read_source(source: FileSource, files: list[Path], *, partition_key: str | None) -> IngestResult:
     """Read ``files`` of ``source``; rows from all files are stacked, extra columns aligned by name."""
     reads = [_stamp(source, file, partition_key) for file in files]
-    empty = _stamp_rows(_records_frame([], [], source, Path()), "", partition_key)
+    empty = _stamp_rows(_records_frame([], [], source, Path()), "", partition_key)  # the schema, even for no files
     rows = pl.concat([empty, *(rows for rows, _ in reads)], how="diagonal_relaxed")
     quarantine = pl.concat([QUARANTINE_SCHEMA.to_frame(), *(problems for _, problems in reads)])
     return IngestResult(rows, quarantine, rows.height + quarantine[SOURCE_LINE].count())
@@ -258,7 +258,7 @@ def _fast_path_applies(body: bytes, source: FileSource) -> bool:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return not (_SURROGATE_ESCAPE.search(body) and _LONE_SURROGATE.search(text))
+    return not _escapes_lone_surrogate(text)
 
 
 def _read_jsonl_precise(data: bytes, source: FileSource, file: Path) -> _FileRead:
@@ -330,7 +330,7 @@ def _record_problem(raw: str, value: Any, source: FileSource) -> _Problem | None
     """The first thing wrong with a decoded record, checking declared columns in declared order."""
     if not isinstance(value, dict):
         return _Problem("not_an_object", f"expected a JSON object, got {_json_kind(value)}")
-    if _LONE_SURROGATE.search(raw) and not _is_unicode(value):
+    if _escapes_lone_surrogate(raw) and not _is_unicode(value):
         return _Problem("malformed_json", "a string escapes a lone UTF-16 surrogate, which is not valid Unicode")
     for name, declared in source.columns.items():
         kind, required = declared.rstrip("?"), not declared.endswith("?")
@@ -345,6 +345,11 @@ def _record_problem(raw: str, value: Any, source: FileSource) -> _Problem | None
             shown = shown if len(shown) <= 40 else shown[:37] + "..."
             return _Problem("wrong_type", f"column {name!r} should be {kind}, got {_json_kind(value[name])} {shown}")
     return None
+
+
+def _escapes_lone_surrogate(text: str) -> bool:
+    """Whether JSON text may escape a lone UTF-16 surrogate; the cheap search first, as these are rare."""
+    return _SURROGATE_ESCAPE.search(text) is not None and _LONE_SURROGATE.search(text) is not None
 
 
 def _is_unicode(value: Any) -> bool:

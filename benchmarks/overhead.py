@@ -1,0 +1,445 @@
+"""Overhead benchmark: what running a pipeline as Dagster assets on Delta tables costs over plain polars calls.
+
+The same 10-step heuristic pipeline runs on a generated JSONL corpus in three variants, each in a fresh
+subprocess of its own so that peak memory is that variant's alone:
+
+* ``plain``: ``pl.read_ndjson``, the ten operators called one after the other, one ``write_delta`` at the end.
+  What a user would write without the framework.
+* ``assets``: ``materialize_pipeline`` of the pipeline: eleven assets (source + ten steps) executed in-process by
+  Dagster, every step's output (and a filter's rejected rows and scores) stored as Delta tables.
+* ``stage``: the same ten operators in one ``Sequential`` stage: two assets (source + stage), one Delta write.
+
+Timed: the pipeline's work, from reading the corpus to the final Delta commit. Not timed but reported: the
+setup (imports, tracing, the Dagster instance). Generating the corpus is neither. All three variants must end
+with the same rows, or the benchmark fails.
+
+Run: ``.venv/bin/python benchmarks/overhead.py [--rows 100000] [--repeat 3]``; results go to
+``benchmarks/results/overhead.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from operators import (
+    BoundOperator,
+    ColumnExpressionRefiner,
+    ExactDedupFilter,
+    FileSource,
+    NormalizeTextRefiner,
+    Pipeline,
+    Sequential,
+    TextStatsEvaluator,
+    TracedPipeline,
+    WordCountFilter,
+)
+from operators.columns import ROW_ID
+from resources.ingest import row_tag
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / ".work"
+RESULTS = HERE / "results"
+TARGET_RATIO = 1.3
+VARIANTS = ("plain", "assets", "stage")
+LABELS = {
+    "plain": "(a) plain polars calls",
+    "assets": "(b) 11 assets via Dagster + Delta",
+    "stage": "(b2) 1 Sequential stage via Dagster + Delta",
+}
+
+# --- the pipeline ---
+
+
+class OverheadPipeline(Pipeline):
+    """Ten cheap heuristic steps on one JSONL file: the kind of pipeline where per-step overhead shows most."""
+
+    group = "overhead"
+
+    def __init__(self, corpus: Path) -> None:
+        super().__init__()
+        self.raw = corpus_source(corpus)
+        self.normalize = NormalizeTextRefiner()
+        self.stats = TextStatsEvaluator()
+        self.length = WordCountFilter(min_words=20, max_words=500)
+        self.chars_per_word = ColumnExpressionRefiner(expression="char_count / word_count")
+        self.alpha_ratio = ColumnExpressionRefiner(
+            expression="length(regexp_replace(text, '[^A-Za-z]+', '', 'g')) / char_count"
+        )
+        self.line_breaks = ColumnExpressionRefiner(expression="length(text) - length(replace(text, '\n', ''))")
+        self.lead = ColumnExpressionRefiner(expression="split_part(text, '\n\n', 1)")
+        self.dedup = ExactDedupFilter()
+        self.quality = ColumnExpressionRefiner(
+            expression="alpha_ratio * 10 - abs(chars_per_word - 5) - line_breaks / word_count"
+        )
+        self.lead_length = WordCountFilter(min_words=8)
+
+    def forward(self):
+        docs = self.raw()
+        docs = self.normalize(docs, input_key="text", output_key="text")
+        docs = self.stats(docs, input_key="text")
+        docs = self.length(docs, input_key="text")
+        docs = self.chars_per_word(docs, output_key="chars_per_word")
+        docs = self.alpha_ratio(docs, output_key="alpha_ratio")
+        docs = self.line_breaks(docs, output_key="line_breaks")
+        docs = self.lead(docs, output_key="lead")
+        docs = self.dedup(docs, input_key="text")
+        docs = self.quality(docs, output_key="quality")
+        return self.lead_length(docs, input_key="lead")
+
+
+class OverheadStagePipeline(Pipeline):
+    """The same ten steps as one ``Sequential`` stage: the design's answer for cheap operators."""
+
+    group = "overhead_stage"
+
+    def __init__(self, corpus: Path) -> None:
+        super().__init__()
+        self.raw = corpus_source(corpus)
+        self.heuristics = Sequential(*((step.op, step.keys) for step in heuristic_steps(corpus)))
+
+    def forward(self):
+        return self.heuristics(self.raw())
+
+
+def corpus_source(corpus: Path) -> FileSource:
+    return FileSource(path=str(corpus), columns={"text": "string", "url": "string"})
+
+
+def heuristic_steps(corpus: Path) -> list[BoundOperator]:
+    """The ten bound operators of :class:`OverheadPipeline`, in order: what the plain variant calls directly."""
+    return [node.step for node in OverheadPipeline(corpus).trace().nodes.values() if not node.is_source]
+
+
+# --- the corpus ---
+
+NOUNS = (
+    "river valley city market water light stone bridge garden winter summer harvest village school letter road "
+    "engine forest island mountain station library museum kitchen window morning evening history science music "
+    "farmer teacher doctor sailor painter builder student traveller merchant neighbour family council child"
+)
+VERBS = "carries builds opens follows changes remembers explains describes measures protects crosses watches"
+ADJECTIVES = "old new small large quiet busy bright dark cold warm heavy narrow ancient modern local distant"
+ADVERBS = "quickly slowly carefully often rarely always early later together again nearly clearly"
+PREPOSITIONS = "in on near under behind across beyond through after before"
+DETERMINERS = "the the the a a this that every each another"
+CONJUNCTIONS = "and but while because although"
+
+
+def generate_corpus(path: Path, rows: int, seed: int) -> None:
+    """Write ``rows`` English-like documents as JSONL: mostly clean prose, plus the cases the steps act on."""
+    rng = random.Random(seed)
+    docs: list[str] = []
+    with path.open("w", encoding="utf-8") as out:
+        for number in range(rows):
+            text = _document(rng, docs)
+            docs.append(text)
+            out.write(json.dumps({"text": text, "url": f"https://example.org/doc/{number}"}) + "\n")
+
+
+def _document(rng: random.Random, earlier: list[str]) -> str:
+    """One document; the kinds and shares are chosen so that every filter rule rejects some rows."""
+    draw = rng.random()
+    if draw < 0.08 and earlier:
+        return _near_copy(rng, rng.choice(earlier))
+    if draw < 0.16:
+        return " ".join(_clause(rng)[: rng.randint(2, 9)]).capitalize()
+    if draw < 0.17:
+        return "\n\n".join(_paragraph(rng) for _ in range(rng.randint(20, 30)))
+    if draw < 0.22:
+        return _title(rng) + "\n\n" + _body(rng)
+    if draw < 0.32:
+        return _spaced_out(rng, _body(rng))
+    return _body(rng)
+
+
+def _body(rng: random.Random) -> str:
+    return "\n\n".join(_paragraph(rng) for _ in range(rng.randint(1, 3)))
+
+
+def _paragraph(rng: random.Random) -> str:
+    return " ".join(_sentence(rng) for _ in range(rng.randint(2, 4)))
+
+
+def _sentence(rng: random.Random) -> str:
+    words = _clause(rng)
+    if rng.random() < 0.3:
+        words[-1] += ","
+        words += [_pick(rng, CONJUNCTIONS), *_clause(rng)]
+    return " ".join(words).capitalize() + rng.choice(".....?!")
+
+
+def _clause(rng: random.Random) -> list[str]:
+    """Determiner, maybe an adjective, noun, verb, object; maybe a place and an adverb."""
+    words = [*_noun_phrase(rng), _pick(rng, VERBS), *_noun_phrase(rng)]
+    if rng.random() < 0.5:
+        words += [_pick(rng, PREPOSITIONS), *_noun_phrase(rng)]
+    if rng.random() < 0.3:
+        words.append(_pick(rng, ADVERBS))
+    return words
+
+
+def _noun_phrase(rng: random.Random) -> list[str]:
+    adjective = [_pick(rng, ADJECTIVES)] if rng.random() < 0.4 else []
+    return [_pick(rng, DETERMINERS), *adjective, _pick(rng, NOUNS)]
+
+
+def _title(rng: random.Random) -> str:
+    """A heading as the first paragraph: too short a lead for the lead_length filter."""
+    return " ".join(word.capitalize() for word in [_pick(rng, ADJECTIVES), _pick(rng, NOUNS)])
+
+
+def _pick(rng: random.Random, words: str) -> str:
+    return rng.choice(words.split())
+
+
+def _near_copy(rng: random.Random, text: str) -> str:
+    """An exact duplicate once case, punctuation and spacing are ignored."""
+    variants = [str.upper, str.lower, str.title, lambda t: t.replace(".", "!").replace(",", ""), str]
+    copy = rng.choice(variants)(text)
+    return _spaced_out(rng, copy) if rng.random() < 0.5 else copy
+
+
+def _spaced_out(rng: random.Random, text: str) -> str:
+    """Extra whitespace that normalize_text removes: doubled spaces, tabs, blank lines, padding."""
+    spaced = text.replace(" ", rng.choice(["  ", " \t", "\u00a0 "]), rng.randint(1, 6))
+    return "  " + spaced.replace("\n\n", "\n\n\n\n", 1) + " \n"
+
+
+# --- the variants (run in a child process) ---
+
+Work = Callable[[], str]
+"""Runs a variant's pipeline once and returns the URI of the final Delta table."""
+
+
+@contextmanager
+def plain_variant(corpus: Path, root: Path) -> Iterator[Work]:
+    steps = heuristic_steps(corpus)
+
+    def work() -> str:
+        df = pl.read_ndjson(corpus)
+        ids = pl.concat_str(pl.lit(f"{row_tag(corpus.name)}-"), pl.int_range(1, pl.len() + 1).cast(pl.String))
+        df = df.with_columns(ids.alias(ROW_ID))
+        for step in steps:
+            df = step.run([df]).kept
+        uri = str(root / "final")
+        df.write_delta(uri)
+        return uri
+
+    yield work
+
+
+@contextmanager
+def assets_variant(corpus: Path, root: Path) -> Iterator[Work]:
+    with _materialize(OverheadPipeline(corpus).trace(), root) as work:
+        yield work
+
+
+@contextmanager
+def stage_variant(corpus: Path, root: Path) -> Iterator[Work]:
+    with _materialize(OverheadStagePipeline(corpus).trace(), root) as work:
+        yield work
+
+
+@contextmanager
+def _materialize(traced: TracedPipeline, root: Path) -> Iterator[Work]:
+    """Dagster is imported here, not at the top, so that the plain variant's memory does not include it."""
+    import dagster as dg
+
+    from dataflow_assets.runner import materialize_pipeline
+
+    with dg.instance_for_test() as instance:
+
+        def work() -> str:
+            summary = materialize_pipeline(traced, root=root, instance=instance)
+            return summary.steps[-1].uri
+
+        yield work
+
+
+VARIANT_SETUP: dict[str, Callable[[Path, Path], AbstractContextManager[Work]]] = {
+    "plain": plain_variant,
+    "assets": assets_variant,
+    "stage": stage_variant,
+}
+
+
+def measure(variant: str, corpus: Path) -> dict[str, object]:
+    """Time one run of ``variant`` in this process; the setup (imports, tracing, instance) is timed apart."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=WORK, prefix=f"{variant}-") as root:
+        started = time.perf_counter()
+        with VARIANT_SETUP[variant](corpus, Path(root)) as work:
+            setup_s = time.perf_counter() - started
+            before, wall_start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+            uri = work()
+            wall_s = time.perf_counter() - wall_start
+            after = resource.getrusage(resource.RUSAGE_SELF)
+        final = pl.read_delta(uri).select(ROW_ID, "text").sort(ROW_ID)
+    return {
+        "variant": variant,
+        "wall_s": wall_s,
+        "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "setup_s": setup_s,
+        "peak_rss_mib": after.ru_maxrss / 1024,
+        "final_rows": final.height,
+        "final_digest": hashlib.sha256(final.write_ndjson().encode()).hexdigest(),
+    }
+
+
+# --- the parent: repeats, checks, reports ---
+
+
+def run_child(variant: str, corpus: Path) -> dict[str, object]:
+    """Run one variant in a fresh interpreter, so that its peak RSS is its own."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", variant, "--corpus", str(corpus)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"variant {variant} failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def check_same_rows(runs: list[dict[str, object]]) -> None:
+    """Every run of every variant must end with the same rows; a faster wrong answer is no result."""
+    outcomes = {(r["final_rows"], r["final_digest"]) for r in runs}
+    if len(outcomes) != 1:
+        detail = "\n".join(f"  {r['variant']}: {r['final_rows']} rows, digest {r['final_digest'][:16]}" for r in runs)
+        raise SystemExit(f"the variants disagree on the final rows (_row_id, text):\n{detail}")
+
+
+def summarize(runs: list[dict[str, object]], rows: int) -> dict[str, dict[str, float]]:
+    """Per variant, the median of each figure over the repeats."""
+    summary: dict[str, dict[str, float]] = {}
+    for variant in VARIANTS:
+        mine = [r for r in runs if r["variant"] == variant]
+        figures = {
+            key: statistics.median(r[key] for r in mine) for key in ("wall_s", "cpu_s", "setup_s", "peak_rss_mib")
+        }
+        figures["rows_per_s"] = rows / figures["wall_s"]
+        summary[variant] = figures
+    return summary
+
+
+def ratios(summary: dict[str, dict[str, float]]) -> dict[str, dict[str, object]]:
+    base = summary["plain"]["wall_s"]
+    found: dict[str, dict[str, object]] = {}
+    for variant in ("assets", "stage"):
+        ratio = summary[variant]["wall_s"] / base
+        found[f"{variant}/plain"] = {"wall_ratio": ratio, "verdict": "PASS" if ratio <= TARGET_RATIO else "MISS"}
+    return found
+
+
+def environment() -> dict[str, object]:
+    packages = ("polars", "deltalake", "dagster", "pyarrow")
+    return {
+        "python": platform.python_version(),
+        **{name: importlib.metadata.version(name) for name in packages},
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu_model": _cpu_model(),
+        "load_average_at_start": os.getloadavg(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def markdown(report: dict[str, object]) -> str:
+    """The committed summary: a table of medians, the ratios against the target, how to re-run."""
+    params, env, summary = report["parameters"], report["environment"], report["summary"]
+    lines = [
+        "# Overhead benchmark",
+        "",
+        f"{params['rows']:,} generated rows (seed {params['seed']}, {params['corpus_mib']:.1f} MiB JSONL), "
+        f"10 heuristic steps, median of {params['repeat']} runs, each in a fresh process.",
+        "",
+        "| variant | wall s | CPU s | rows/s | peak RSS MiB | setup s (not timed) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for variant in VARIANTS:
+        f = summary[variant]
+        lines.append(
+            f"| {LABELS[variant]} | {f['wall_s']:.2f} | {f['cpu_s']:.2f} | {f['rows_per_s']:,.0f} "
+            f"| {f['peak_rss_mib']:.0f} | {f['setup_s']:.2f} |"
+        )
+    lines += ["", f"Target: (b) within {TARGET_RATIO}x of (a) in wall time.", ""]
+    for name, ratio in report["ratios"].items():
+        lines.append(f"- {name}: **{ratio['wall_ratio']:.2f}x** ({ratio['verdict']})")
+    lines += [
+        "",
+        f"Final rows (all variants): {report['final_rows']:,}. Python {env['python']}, polars {env['polars']}, "
+        f"deltalake {env['deltalake']}, dagster {env['dagster']}; {env['nproc']} CPUs ({env['cpu_model']}); "
+        f"{env['date']}.",
+        "",
+        f"Re-run: `.venv/bin/python benchmarks/overhead.py --rows {params['rows']} --repeat {params['repeat']}`",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="documents to generate")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per variant; the median is reported")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the corpus generator")
+    parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.child, args.corpus)))
+        return
+    WORK.mkdir(parents=True, exist_ok=True)
+    corpus = WORK / f"corpus-{args.rows}-{args.seed}.jsonl"
+    generate_corpus(corpus, args.rows, args.seed)
+    env = environment()
+    runs: list[dict[str, object]] = []
+    for repeat in range(args.repeat):
+        for variant in VARIANTS:  # interleaved, so that a busy spell on the machine hits every variant alike
+            runs.append(run_child(variant, corpus))
+            print(f"run {repeat + 1}/{args.repeat} {variant}: {runs[-1]['wall_s']:.2f} s", file=sys.stderr)
+    check_same_rows(runs)
+    summary = summarize(runs, args.rows)
+    report = {
+        "parameters": {
+            "rows": args.rows,
+            "repeat": args.repeat,
+            "seed": args.seed,
+            "corpus_mib": corpus.stat().st_size / 2**20,
+            "steps": [type(step.op).__name__ for step in heuristic_steps(corpus)],
+            "target_ratio": TARGET_RATIO,
+        },
+        "environment": env,
+        "summary": summary,
+        "ratios": ratios(summary),
+        "final_rows": runs[0]["final_rows"],
+        "runs": runs,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "overhead.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / "overhead.md").write_text(markdown(report))
+    print(markdown(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,370 @@
+"""Reading sources: typed rows, a quarantine that keeps every bad row, and errors only for unreadable files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import resources.ingest as ingest
+from operators.errors import SourceReadError
+from operators.source import FileSource
+from resources.ingest import QUARANTINE_SCHEMA, IngestResult, read_source
+
+TEXT_AND_N = {"text": "string", "n": "int"}
+META = ["_row_id", "_partition", "_source_file", "_source_line"]
+
+
+def read(
+    tmp_path: Path, name: str, content: bytes | str, columns: dict[str, str], *, key: str | None = None
+) -> IngestResult:
+    """Write one file under ``tmp_path`` and ingest it as a source rooted there."""
+    path = tmp_path / name
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return ingest_files(tmp_path, columns, [path], key=key)
+
+
+def ingest_files(root: Path, columns: dict[str, str], files: list[Path], *, key: str | None = None) -> IngestResult:
+    return read_source(FileSource(path=str(root), columns=columns), files, partition_key=key)
+
+
+def jsonl(*records: object) -> str:
+    return "".join(json.dumps(record) + "\n" for record in records)
+
+
+def problems(result: IngestResult) -> list[tuple[int | None, str, str]]:
+    """The quarantine as ``(line, reason, raw)``, the part most tests pin down."""
+    return list(result.quarantine.select("_source_line", "_reason", "_raw").iter_rows())
+
+
+def tag(name: str) -> str:
+    return hashlib.blake2b(name.encode(), digest_size=8).hexdigest()[:8]
+
+
+def assert_counts_add_up(result: IngestResult) -> None:
+    assert result.rows_in == result.rows.height + result.quarantine["_source_line"].count()
+
+
+# --- clean files, one per format ---
+
+
+def test_clean_jsonl_gives_typed_rows_with_their_origin(tmp_path: Path) -> None:
+    result = read(tmp_path, "a.jsonl", jsonl({"text": "hi", "n": 1}, {"text": "yo", "n": 2}), TEXT_AND_N, key="k1")
+
+    assert result.rows.columns == [*META, "text", "n"]
+    assert result.rows.dtypes == [pl.String, pl.String, pl.String, pl.Int64, pl.String, pl.Int64]
+    assert result.rows.rows() == [
+        (f"{tag('a.jsonl')}-1", "k1", "a.jsonl", 1, "hi", 1),
+        (f"{tag('a.jsonl')}-2", "k1", "a.jsonl", 2, "yo", 2),
+    ]
+    assert result.quarantine.is_empty() and result.quarantine.schema == QUARANTINE_SCHEMA
+    assert result.rows_in == 2
+
+
+def test_clean_jsonl_takes_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_precise(*_: object) -> None:
+        raise AssertionError("a clean file should not need the line-by-line path")
+
+    monkeypatch.setattr(ingest, "_read_jsonl_precise", no_precise)
+    result = read(tmp_path, "a.jsonl", jsonl(*({"text": f"t{i}", "n": i} for i in range(300))), TEXT_AND_N)
+    assert result.rows["n"].to_list() == list(range(300))
+
+
+def test_fast_and_precise_paths_give_the_same_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = [{"text": "a", "n": 1, "score": 2, "meta": {"lang": "en"}}, {"text": "b", "n": 2, "score": 2.5}]
+    records += [{"text": "c", "n": i, "tags": ["x"]} for i in range(3, 150)]
+    records.append({"text": "d", "n": 150, "late": "only here"})  # past polars' default inference window
+    columns = {"text": "string", "n": "int", "score": "float?", "flag": "bool?"}
+    fast = read(tmp_path, "a.jsonl", jsonl(*records), columns)
+    monkeypatch.setattr(ingest, "_read_jsonl_fast", lambda *_: None)
+    precise = read(tmp_path, "a.jsonl", jsonl(*records), columns)
+
+    assert fast.rows.equals(precise.rows)
+    assert fast.rows.schema == precise.rows.schema
+    assert fast.rows.schema["meta"] == pl.Struct({"lang": pl.String})
+    assert fast.rows["late"].to_list()[-1] == "only here"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('{"text": 5, "n": 1}', "wrong_type"),  # polars alone would read the int as the string "5"
+        ('{"text": {"x": 1}, "n": 1}', "wrong_type"),
+        ('{"text": "a", "n": 1.0}', "wrong_type"),
+        ('{"text": "a", "n": 1}{"text": "b", "n": 2}', "malformed_json"),  # pyarrow alone would read two rows
+        ('{"text": "a", "n": 1, "text": 7}', "wrong_type"),  # the last duplicate key wins, as in Python
+        (' {"text": "a"}', "missing_column"),
+    ],
+)
+def test_one_subtle_bad_line_late_in_a_clean_file_is_caught(tmp_path: Path, line: str, reason: str) -> None:
+    content = jsonl(*({"text": "t", "n": i} for i in range(1, 200))) + line + "\n"
+    result = read(tmp_path, "a.jsonl", content, TEXT_AND_N)
+
+    assert result.rows.height == 199
+    assert problems(result) == [(200, reason, line)]
+
+
+def test_clean_json_array_numbers_records(tmp_path: Path) -> None:
+    result = read(tmp_path, "a.json", json.dumps([{"text": "hi", "n": 1}, {"text": "yo", "n": 2}]), TEXT_AND_N)
+
+    assert result.rows.select("_row_id", "_source_line", "text", "n").rows() == [
+        (f"{tag('a.json')}-1", 1, "hi", 1),
+        (f"{tag('a.json')}-2", 2, "yo", 2),
+    ]
+
+
+def test_clean_csv_counts_physical_lines_and_casts_cells(tmp_path: Path) -> None:
+    content = 'text,n,score,ok,note\nhi,1,2,true,x\n"two\nlines",-3,1.5,False,\n'
+    columns = {"text": "string", "n": "int", "score": "float", "ok": "bool"}
+    result = read(tmp_path, "a.csv", content, columns)
+
+    assert result.rows.columns == [*META, "text", "n", "score", "ok", "note"]
+    assert result.rows.select(pl.exclude("_row_id", "_partition")).rows() == [
+        ("a.csv", 2, "hi", 1, 2.0, True, "x"),
+        ("a.csv", 3, "two\nlines", -3, 1.5, False, None),
+    ]
+    assert result.rows.schema["score"] == pl.Float64 and result.rows.schema["ok"] == pl.Boolean
+    assert result.rows["_row_id"].to_list() == [f"{tag('a.csv')}-2", f"{tag('a.csv')}-3"]
+
+
+def test_clean_parquet_numbers_rows(tmp_path: Path) -> None:
+    pl.DataFrame({"text": ["hi", "yo"], "n": [1, 2], "extra": [True, False]}).write_parquet(tmp_path / "a.parquet")
+    result = ingest_files(tmp_path, TEXT_AND_N, [tmp_path / "a.parquet"])
+
+    assert result.rows.select(pl.exclude("_partition")).rows() == [
+        (f"{tag('a.parquet')}-1", "a.parquet", 1, "hi", 1, True),
+        (f"{tag('a.parquet')}-2", "a.parquet", 2, "yo", 2, False),
+    ]
+
+
+def test_clean_delta_table_numbers_rows(tmp_path: Path) -> None:
+    table = tmp_path / "table"
+    pl.DataFrame({"text": ["hi", "yo"], "n": [1, 2]}).write_delta(table)
+    source = FileSource(path=str(table), columns=TEXT_AND_N)
+    result = read_source(source, source.files(), partition_key=None)
+
+    assert result.rows.select("_source_file", "_source_line", "text", "n").rows() == [
+        ("table", 1, "hi", 1),
+        ("table", 2, "yo", 2),
+    ]
+
+
+# --- bad rows are quarantined, one reason each ---
+
+
+def test_bad_jsonl_lines_are_quarantined_with_line_reason_and_raw_text(tmp_path: Path) -> None:
+    lines = [
+        b'{"text": "good", "n": 1}',  # 1
+        b"",  # 2: blank, not a record
+        b'{"text": "cut", "n": ',  # 3
+        b'{"text": "caf\xe9", "n": 4}',  # 4: latin-1, not UTF-8
+        b'{"text": 5, "n": 5}',  # 5
+        b'{"n": 6}',  # 6
+        b'{"text": null, "n": 7}',  # 7
+        b'["text", "n"]',  # 8
+        b'{"text": "x", "n": true}',  # 9
+        b'{"text": "x", "n": "9"}',  # 10
+        b'{"text": "x", "n": 1.5}',  # 11
+        b'{"text": "x", "n": 99999999999999999999}',  # 12: beyond int64
+        b'{"text": "x", "n": NaN}',  # 13
+        b'{"text": "\\ud800", "n": 14}',  # 14: a lone surrogate escape
+        b'{"n": "also bad"}',  # 15: only the first problem counts
+        b'{"text": "good", "n": 16}',  # 16
+    ]
+    result = read(tmp_path, "a.jsonl", b"\n".join(lines) + b"\n", TEXT_AND_N)
+
+    assert result.rows.select("_source_line", "text", "n").rows() == [(1, "good", 1), (16, "good", 16)]
+    assert problems(result) == [
+        (3, "malformed_json", '{"text": "cut", "n": '),
+        (4, "invalid_utf8", '{"text": "caf\ufffd", "n": 4}'),
+        (5, "wrong_type", '{"text": 5, "n": 5}'),
+        (6, "missing_column", '{"n": 6}'),
+        (7, "null_value", '{"text": null, "n": 7}'),
+        (8, "not_an_object", '["text", "n"]'),
+        (9, "wrong_type", '{"text": "x", "n": true}'),
+        (10, "wrong_type", '{"text": "x", "n": "9"}'),
+        (11, "wrong_type", '{"text": "x", "n": 1.5}'),
+        (12, "wrong_type", '{"text": "x", "n": 99999999999999999999}'),
+        (13, "malformed_json", '{"text": "x", "n": NaN}'),
+        (14, "malformed_json", '{"text": "\\ud800", "n": 14}'),
+        (15, "missing_column", '{"n": "also bad"}'),
+    ]
+    assert result.rows_in == 15
+    assert_counts_add_up(result)
+
+
+def test_quarantine_details_name_file_line_and_column(tmp_path: Path) -> None:
+    result = read(tmp_path, "a.jsonl", jsonl({"text": "ok", "n": 1}, {"n": 2}, {"text": "x", "n": "two"}), TEXT_AND_N)
+
+    assert result.quarantine["_detail"].to_list() == [
+        "a.jsonl line 2: required column 'text' is missing",
+        "a.jsonl line 3: column 'n' should be int, got string \"two\"",
+    ]
+    assert result.quarantine.select("_partition", "_source_file").unique().rows() == [(None, "a.jsonl")]
+
+
+def test_bad_json_array_elements_are_quarantined_by_record_number(tmp_path: Path) -> None:
+    document = [{"text": "ok", "n": 1}, "just text", {"text": "x", "n": False}, None]
+    result = read(tmp_path, "a.json", json.dumps(document), TEXT_AND_N)
+
+    assert result.rows["_source_line"].to_list() == [1]
+    assert problems(result) == [
+        (2, "not_an_object", '"just text"'),
+        (3, "wrong_type", '{"text": "x", "n": false}'),
+        (4, "not_an_object", "null"),
+    ]
+    assert result.quarantine["_detail"][0] == "a.json record 2: expected a JSON object, got string"
+    assert_counts_add_up(result)
+
+
+def test_bad_csv_rows_are_quarantined(tmp_path: Path) -> None:
+    content = b"text,n\nok,1\ntoo,many,fields\nx,abc\n,4\n\xff\xfe,5\n\nshort\nok,8\n"
+    result = read(tmp_path, "a.csv", content, TEXT_AND_N)
+
+    assert result.rows.select("_source_line", "text", "n").rows() == [(2, "ok", 1), (9, "ok", 8)]
+    assert problems(result) == [
+        (3, "malformed_csv_row", "too,many,fields"),
+        (4, "wrong_type", "x,abc"),
+        (5, "null_value", ",4"),
+        (6, "invalid_utf8", "\ufffd\ufffd,5"),
+        (8, "malformed_csv_row", "short"),
+    ]
+    assert result.quarantine["_detail"][1] == "a.csv line 4: column 'n' should be int, got 'abc'"
+    assert_counts_add_up(result)
+
+
+def test_csv_missing_a_required_column_quarantines_every_row(tmp_path: Path) -> None:
+    result = read(tmp_path, "a.csv", "text\nhi\nyo\n", TEXT_AND_N)
+
+    assert result.rows.is_empty() and result.rows.schema["n"] == pl.Int64
+    assert problems(result) == [(2, "missing_column", "hi"), (3, "missing_column", "yo")]
+
+
+def test_parquet_values_that_do_not_fit_are_quarantined(tmp_path: Path) -> None:
+    frame = pl.DataFrame({"text": ["ok", None, "x", "y"], "n": ["1", "2", "three", "4"], "flag": [1, 0, 1, None]})
+    frame.write_parquet(tmp_path / "a.parquet")
+    result = ingest_files(tmp_path, {"text": "string", "n": "int", "flag": "bool?"}, [tmp_path / "a.parquet"])
+
+    assert result.rows.select("_source_line", "text", "n", "flag").rows() == [(4, "y", 4, None)]
+    assert problems(result) == [
+        (1, "wrong_type", '{"text":"ok","n":"1","flag":1}'),
+        (2, "null_value", '{"text":null,"n":"2","flag":0}'),
+        (3, "wrong_type", '{"text":"x","n":"three","flag":1}'),
+    ]
+    assert result.quarantine["_detail"].to_list()[::2] == [
+        "a.parquet row 1: column 'flag' should be bool, got 1",
+        "a.parquet row 3: column 'n' should be int, got 'three'",
+    ]
+
+
+# --- empty files, optional and extra columns ---
+
+
+@pytest.mark.parametrize("content", [b"", b"  \n\n\t\n"])
+def test_empty_file_is_one_file_level_entry(tmp_path: Path, content: bytes) -> None:
+    result = read(tmp_path, "a.jsonl", content, TEXT_AND_N)
+
+    assert result.rows.is_empty() and result.rows.columns == [*META, "text", "n"]
+    assert result.quarantine.select("_source_line", "_reason", "_detail").rows() == [
+        (None, "empty_file", "a.jsonl: the file is empty (no records)")
+    ]
+    assert result.rows_in == 0
+
+
+def test_blank_lines_are_skipped_and_not_counted(tmp_path: Path) -> None:
+    result = read(tmp_path, "a.jsonl", '\n{"text": "a", "n": 1}\n\n  \n{"text": "b", "n": 2}\n\n', TEXT_AND_N)
+
+    assert result.rows["_source_line"].to_list() == [2, 5]
+    assert result.rows_in == 2 and result.quarantine.is_empty()
+
+
+def test_optional_columns_may_be_missing_or_null_but_not_of_another_type(tmp_path: Path) -> None:
+    columns = {"text": "string", "score": "float?", "lang": "string?"}
+    content = jsonl({"text": "a", "score": 1}, {"text": "b", "score": None}, {"text": "c", "score": "high"})
+    result = read(tmp_path, "a.jsonl", content, columns)
+
+    assert result.rows.select("text", "score", "lang").rows() == [("a", 1.0, None), ("b", None, None)]
+    assert result.rows.schema["score"] == pl.Float64 and result.rows.schema["lang"] == pl.String
+    assert problems(result) == [(3, "wrong_type", '{"text": "c", "score": "high"}')]
+
+
+def test_json_columns_hold_json_text(tmp_path: Path) -> None:
+    columns = {"text": "string", "meta": "json"}
+    result = read(tmp_path, "a.jsonl", jsonl({"text": "a", "meta": {"k": [1, 2]}}, {"text": "b", "meta": 3}), columns)
+    assert result.rows["meta"].to_list() == ['{"k": [1, 2]}', "3"]
+
+    csv_result = read(tmp_path, "b.csv", 'text,meta\na,"{""k"":[1,2]}"\nb,{oops\n', columns)
+    assert csv_result.rows["meta"].to_list() == ['{"k": [1, 2]}']
+    assert problems(csv_result) == [(3, "wrong_type", "b,{oops")]
+
+
+def test_extra_columns_are_carried_and_aligned_across_files(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text(jsonl({"text": "a", "n": 1, "lang": "en"}))
+    (tmp_path / "b.jsonl").write_text(jsonl({"text": "b", "n": 2, "score": 0.5}))
+    result = ingest_files(tmp_path, TEXT_AND_N, [tmp_path / "a.jsonl", tmp_path / "b.jsonl"])
+
+    assert result.rows.columns == [*META, "text", "n", "lang", "score"]
+    assert result.rows.select("_source_file", "lang", "score").rows() == [
+        ("a.jsonl", "en", None),
+        ("b.jsonl", None, 0.5),
+    ]
+
+
+def test_no_files_gives_empty_tables_of_the_right_shape() -> None:
+    result = read_source(FileSource(path=".", columns=TEXT_AND_N), [], partition_key=None)
+
+    assert result.rows.schema == pl.Schema(
+        {"_row_id": pl.String, "_partition": pl.String, "_source_file": pl.String, "_source_line": pl.Int64}
+        | {"text": pl.String, "n": pl.Int64}
+    )
+    assert result.quarantine.schema == QUARANTINE_SCHEMA and result.rows_in == 0
+
+
+def test_row_ids_are_stable_across_ingestions(tmp_path: Path) -> None:
+    content = jsonl({"text": "a", "n": 1}, {"text": "b"}, {"text": "c", "n": 3})
+    first = read(tmp_path, "a.jsonl", content, TEXT_AND_N)
+    second = read(tmp_path, "a.jsonl", content, TEXT_AND_N, key="other")
+
+    assert first.rows["_row_id"].to_list() == second.rows["_row_id"].to_list()
+    assert first.rows["_row_id"].to_list() == [f"{tag('a.jsonl')}-1", f"{tag('a.jsonl')}-3"]
+
+
+# --- files that cannot be read at all ---
+
+
+def test_missing_file_raises_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(SourceReadError, match=r"gone\.jsonl") as info:
+        ingest_files(tmp_path, TEXT_AND_N, [tmp_path / "gone.jsonl"])
+    assert isinstance(info.value.__cause__, FileNotFoundError)
+
+
+def test_corrupt_parquet_raises_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(SourceReadError, match=r"bad\.parquet: cannot read as parquet"):
+        read(tmp_path, "bad.parquet", b"not parquet at all", TEXT_AND_N)
+
+
+def test_folder_that_is_not_a_delta_table_raises(tmp_path: Path) -> None:
+    (tmp_path / "table").mkdir()
+    source = FileSource(path=str(tmp_path), columns=TEXT_AND_N, format="delta")
+    with pytest.raises(SourceReadError, match=r"table: cannot read as delta"):
+        read_source(source, [tmp_path / "table"], partition_key=None)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('[{"text": "a", "n": 1},\n {"text": "b" "n": 2}]', r"a\.json: not a valid JSON document .* line 2 column 15"),
+        ('{"text": "a", "n": 1}', r"a\.json: expected a JSON array of objects, got object"),
+    ],
+)
+def test_json_file_that_is_not_an_array_raises(tmp_path: Path, content: str, message: str) -> None:
+    with pytest.raises(SourceReadError, match=message):
+        read(tmp_path, "a.json", content, TEXT_AND_N)
+
+
+def test_reserved_column_in_a_file_raises(tmp_path: Path) -> None:
+    with pytest.raises(SourceReadError, match="'_row_id' uses a name reserved"):
+        read(tmp_path, "a.jsonl", jsonl({"text": "a", "n": 1, "_row_id": "x"}), TEXT_AND_N)
