@@ -16,6 +16,8 @@ import polars as pl
 from operators.columns import (
     PARENT_IDS,
     PARTITION,
+    QUARANTINE_DETAIL,
+    QUARANTINE_REASON,
     REJECT_DETAIL,
     REJECT_RULE,
     REJECT_SCORE,
@@ -37,7 +39,8 @@ class Hop:
     category: str
     row_id: str
     status: str
-    """``source``, ``kept`` (passed the step), ``rejected`` (removed here) or ``generated`` (created here)."""
+    """``source``, ``kept`` (passed the step), ``rejected`` (removed here), ``generated`` (created here) or
+    ``quarantined`` (a source row that could not be ingested)."""
     version: int
     """Delta version of the commit that wrote this row's partition of the step's table."""
     inputs_read: dict[str, int]
@@ -69,7 +72,7 @@ def _walk(traced: TracedPipeline, store: DeltaStore, step: str, row_id: str) -> 
     row, status = _find(store, asset_path, row_id)
     if row is None:
         raise LineageError(
-            f"row {row_id!r} is neither in {'/'.join(asset_path)} nor among its rejected rows",
+            f"row {row_id!r} is neither in {'/'.join(asset_path)} nor among its rejected or quarantined rows",
             hint="check the id, or ask about a step the row reached",
         )
     partition = row.get(PARTITION)
@@ -87,8 +90,15 @@ def _walk(traced: TracedPipeline, store: DeltaStore, step: str, row_id: str) -> 
     }
     if status == "rejected":
         hop_fields.update(rule=row[REJECT_RULE], score=row[REJECT_SCORE], detail=row[REJECT_DETAIL])
+    if status == "quarantined":
+        hop_fields.update(rule=row[QUARANTINE_REASON], detail=row[QUARANTINE_DETAIL])
     if node.is_source:
-        return Hop(status="source", source_file=row.get(SOURCE_FILE), source_line=row.get(SOURCE_LINE), **hop_fields)
+        return Hop(
+            status="source" if status == "kept" else status,
+            source_file=row.get(SOURCE_FILE),
+            source_line=row.get(SOURCE_LINE),
+            **hop_fields,
+        )
     if node.step.generates_rows:
         parents = row.get(PARENT_IDS) or []
         upstream = [_walk_inputs(traced, store, node.inputs, parent) for parent in parents]
@@ -106,7 +116,7 @@ def _walk_inputs(traced: TracedPipeline, store: DeltaStore, inputs: tuple[str, .
 
 
 def _find(store: DeltaStore, asset_path: list[str], row_id: str) -> tuple[dict[str, Any] | None, str]:
-    for side, status in ((None, "kept"), ("rejected", "rejected")):
+    for side, status in ((None, "kept"), ("rejected", "rejected"), ("quarantine", "quarantined")):
         uri = store.uri(asset_path, side)
         if store.exists(uri):
             found = pl.scan_delta(uri).filter(pl.col(ROW_ID) == row_id).collect()

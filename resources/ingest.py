@@ -41,6 +41,7 @@ from operators.source import ColumnType, FileSource, Format
 
 QUARANTINE_SCHEMA = pl.Schema(
     {
+        ROW_ID: pl.String,
         PARTITION: pl.String,
         SOURCE_FILE: pl.String,
         SOURCE_LINE: pl.Int64,
@@ -140,6 +141,7 @@ def _stamp(source: FileSource, file: Path, partition_key: str | None) -> tuple[p
     line = pl.col(SOURCE_LINE).cast(pl.String)
     where = pl.concat_str(pl.lit(f"{name} {_UNIT[format_]} "), line, pl.lit(": "), pl.col(QUARANTINE_DETAIL))
     problems = read.problems.sort(SOURCE_LINE, nulls_last=True).select(
+        _row_id(name),  # null for file-level entries; the id a good row on that line would have had
         pl.lit(partition_key, pl.String).alias(PARTITION),
         pl.lit(name).alias(SOURCE_FILE),
         SOURCE_LINE,
@@ -154,9 +156,13 @@ def _stamp(source: FileSource, file: Path, partition_key: str | None) -> tuple[p
     return _stamp_rows(rows, name, partition_key), problems
 
 
+def _row_id(name: str) -> pl.Expr:
+    return pl.concat_str(pl.lit(f"{row_tag(name)}-"), pl.col(SOURCE_LINE).cast(pl.String)).alias(ROW_ID)
+
+
 def _stamp_rows(rows: pl.DataFrame, name: str, partition_key: str | None) -> pl.DataFrame:
     return rows.select(
-        pl.concat_str(pl.lit(f"{row_tag(name)}-"), pl.col(SOURCE_LINE).cast(pl.String)).alias(ROW_ID),
+        _row_id(name),
         pl.lit(partition_key, pl.String).alias(PARTITION),
         pl.lit(name).alias(SOURCE_FILE),
         pl.all(),

@@ -55,9 +55,23 @@ def test_rejected_row_says_where_and_why_it_was_dropped(materialized):
     assert hop.path()[0].source_line == 5
 
 
+def test_quarantined_source_row_says_file_line_and_reason(materialized):
+    traced, store = materialized
+    quarantine = pl.read_delta(store.uri(["demo", "raw"], "quarantine"))
+    bad = quarantine.filter(pl.col("_reason") == "malformed_json").row(0, named=True)
+    hop = row_lineage(traced, store, "raw", bad["_row_id"])
+    assert (hop.status, hop.rule, hop.source_file, hop.source_line) == (
+        "quarantined",
+        "malformed_json",
+        "shard-003.jsonl",
+        2,
+    )
+    assert hop.detail.startswith("shard-003.jsonl line 2:")
+
+
 def test_unknown_row_and_step_are_clear_errors(materialized):
     traced, store = materialized
-    with pytest.raises(LineageError, match="neither in demo/dedup nor among its rejected rows"):
+    with pytest.raises(LineageError, match="neither in demo/dedup nor among its rejected or quarantined rows"):
         row_lineage(traced, store, "dedup", "no-such-row")
     with pytest.raises(LineageError, match="has no step 'nope'"):
         row_lineage(traced, store, "nope", "x")
