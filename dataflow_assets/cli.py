@@ -31,7 +31,8 @@ from resources.delta_store import DeltaStore
 app = typer.Typer(
     help="Prepare LLM training data with pipelines of operators on Dagster and Delta.", add_completion=False
 )
-console = Console()
+# Piped output (CI logs, files) gets a wide fixed width instead of rich's 80 columns, so tables stay on one line.
+console = Console() if sys.stdout.isatty() else Console(width=160)
 _state = {"debug": False}
 
 RootOption = Annotated[
@@ -121,6 +122,9 @@ def ops(name: Annotated[str | None, typer.Argument(help="Describe one operator")
 def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 3000) -> None:
     """Start the Dagster UI (and daemon) on 127.0.0.1; Ctrl-C stops it cleanly."""
     _instance()
+    # A shell starts background jobs with SIGINT ignored, and children inherit that: restore Ctrl-C for us and
+    # for `dagster dev`, which would otherwise ignore it (DESIGN §7).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
     command = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port)]
     command += ["-w", str(workspace)] if workspace.exists() else ["-m", "dataflow_assets.definitions"]
@@ -199,3 +203,7 @@ def main() -> None:
         console.print(f"[red]error:[/] {type(error).__name__}: {error}")
         console.print("  hint: run again with --debug for the traceback")
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
