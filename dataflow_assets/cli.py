@@ -24,6 +24,7 @@ from dataflow_assets.definitions import DATA_ROOT_ENV, data_root
 from dataflow_assets.lineage import Hop, row_lineage
 from dataflow_assets.pipelines import PIPELINES, get_pipeline
 from dataflow_assets.runner import RunSummary, local_instance, materialize_pipeline
+from operators.columns import ROW_ID
 from operators.errors import DataflowError
 from operators.registry import describe, get_operator, list_operators
 from resources.delta_store import DeltaStore
@@ -75,7 +76,12 @@ def run(
             traced, root=root, instance=_instance(), partitions=partition or None, on_event=on_event
         )
     _print_summary(summary)
-    console.print(f"Delta tables: {Path(root) / traced.group}   UI: dataflow ui")
+    console.print(f"Delta tables: {Path(root) / traced.group}")
+    last = summary.steps[-1]
+    example = DeltaStore(root).read(last.uri).frame.head(1) if last.rows_out else None
+    if example is not None and ROW_ID in example.columns:
+        console.print(f"Trace a row:  dataflow lineage {last.asset} {example[ROW_ID][0]}")
+    console.print("Open the UI:  dataflow ui")
 
 
 def _print_summary(summary: RunSummary) -> None:
