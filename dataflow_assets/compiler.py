@@ -16,6 +16,7 @@ from operators.errors import PipelineDefinitionError
 from operators.pipeline import Pipeline, TracedPipeline
 from operators.source import FileSource
 from operators.tracing import Node
+from resources.delta_io import FAN_IN_METADATA_KEY
 from resources.ingest import read_source
 
 IO_MANAGER_KEY = "delta_io"
@@ -28,7 +29,12 @@ def compile_pipeline(pipeline: Pipeline | TracedPipeline) -> list[dg.AssetsDefin
     return [
         _source_asset(traced.group, node, partitions[name])
         if node.is_source
-        else _step_asset(traced.group, node, partitions[name])
+        else _step_asset(
+            traced.group,
+            node,
+            partitions[name],
+            fan_in=[partitions[name] is None and partitions[i] is not None for i in node.inputs],
+        )
         for name, node in traced.nodes.items()
     ]
 
@@ -102,8 +108,13 @@ def _source_asset(group: str, node: Node, partitions_def: dg.PartitionsDefinitio
     return ingest
 
 
-def _step_asset(group: str, node: Node, partitions_def: dg.PartitionsDefinition | None) -> dg.AssetsDefinition:
-    ins = {f"input_{i}": dg.AssetIn(key=[group, upstream]) for i, upstream in enumerate(node.inputs)}
+def _step_asset(
+    group: str, node: Node, partitions_def: dg.PartitionsDefinition | None, fan_in: list[bool]
+) -> dg.AssetsDefinition:
+    ins = {
+        f"input_{i}": dg.AssetIn(key=[group, upstream], metadata={FAN_IN_METADATA_KEY: gathers})
+        for i, (upstream, gathers) in enumerate(zip(node.inputs, fan_in, strict=True))
+    }
 
     @dg.asset(
         key=[group, node.name],

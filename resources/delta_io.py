@@ -18,6 +18,8 @@ from operators.columns import QUARANTINE_REASON, REJECT_RULE
 from operators.errors import DataflowError
 from resources.delta_store import INPUTS_METADATA_KEY, DeltaStore, WriteInfo
 
+FAN_IN_METADATA_KEY = "dataflow/fan_in"
+"""Set on an asset input that gathers every partition of a partitioned upstream into an unpartitioned step."""
 PREVIEW_ROWS = 5
 PREVIEW_CELL_CHARS = 80
 
@@ -40,11 +42,15 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         store = self.store
         asset_path = context.asset_key.path
         uri = store.uri(asset_path)
+        name = context.asset_key.to_user_string()
+        if not store.exists(uri):
+            raise DataflowError(f"upstream asset {name} has no Delta table at {uri}", hint=f"materialize {name} first")
         partitions = list(context.asset_partition_keys) if context.has_asset_partitions else None
-        _check_materialized(context, uri, partitions, store)
+        if partitions is not None:
+            partitions = _materialized_partitions(context, partitions)
         read = store.read(uri, partitions)
         step = context.step_context
-        self._reads.setdefault((step.run_id, step.step.key), {})["/".join(asset_path)] = read.version
+        self._reads.setdefault((step.run_id, step.step.key), {})[name] = read.version
         return read.frame
 
     def handle_output(self, context: dg.OutputContext, obj: OpResult) -> None:
@@ -70,20 +76,26 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         context.add_output_metadata(_metadata(obj, main, side_writes, inputs))
 
 
-def _check_materialized(context: dg.InputContext, uri: str, partitions: list[str] | None, store: DeltaStore) -> None:
-    """An upstream that was never materialized is an error, not an empty input (a silent "keep nothing")."""
+def _materialized_partitions(context: dg.InputContext, wanted: list[str]) -> list[str]:
+    """The partitions to read. A partition never materialized upstream is an error, not an empty input (a silent
+    "keep nothing"); a fan-in step instead reads every partition materialized so far and says which are missing."""
+    if context.instance is None:
+        return wanted
     name = context.asset_key.to_user_string()
-    if not store.exists(uri):
-        raise DataflowError(f"upstream asset {name} has no Delta table at {uri}", hint=f"materialize {name} first")
-    if partitions is None or context.instance is None:
-        return
     done = context.instance.get_materialized_partitions(context.asset_key)
-    missing = sorted(set(partitions) - set(done))
-    if missing:
+    missing = [key for key in wanted if key not in done]
+    if not missing:
+        return wanted
+    if not context.definition_metadata.get(FAN_IN_METADATA_KEY) or len(missing) == len(wanted):
         raise DataflowError(
             f"upstream asset {name} is not materialized for partition(s) {missing[:5]}",
             hint=f"materialize {name} for those partitions first",
         )
+    context.log.warning(
+        f"fan-in over {name}: reading {len(wanted) - len(missing)} of {len(wanted)} partitions; "
+        f"not materialized yet: {missing[:5]}"
+    )
+    return [key for key in wanted if key in done]
 
 
 def _metadata(

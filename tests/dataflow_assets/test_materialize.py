@@ -131,3 +131,27 @@ def test_a_step_whose_upstream_was_never_materialized_fails_clearly(shards, delt
 def test_unknown_partition_is_a_clear_error(shards, delta_root, instance):
     with pytest.raises(DataflowError, match=r"unknown partition\(s\) \['nope'\]"):
         materialize_pipeline(DemoPipeline(shards), root=delta_root, instance=instance, partitions=["nope"])
+
+
+def test_fan_in_reads_the_partitions_materialized_so_far(shards, delta_root, instance):
+    summary = materialize_pipeline(
+        DemoPipeline(shards), root=delta_root, instance=instance, partitions=["shard-001.jsonl"]
+    )
+    steps = {s.asset: s for s in summary.steps}
+    assert steps["demo/dedup"].rows_in == steps["demo/quality"].rows_out
+    assert set(read(delta_root, "demo", "dedup")["_partition"]) == {"shard-001.jsonl"}
+
+
+def test_a_partitioned_step_refuses_an_upstream_partition_that_is_missing(shards, delta_root, instance):
+    materialize_pipeline(DemoPipeline(shards), root=delta_root, instance=instance, partitions=["shard-001.jsonl"])
+    result = dg.materialize(
+        compile_pipeline(DemoPipeline(shards)),
+        selection=[dg.AssetKey(["demo", "normalize"])],
+        partition_key="shard-002.jsonl",
+        instance=instance,
+        resources={"delta_io": DeltaIOManager(root=str(delta_root))},
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = result.get_step_failure_events()[0].step_failure_data.error
+    assert "demo/raw is not materialized for partition(s) ['shard-002.jsonl']" in failure.cause.message
