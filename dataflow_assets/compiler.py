@@ -16,7 +16,7 @@ from operators.errors import PipelineDefinitionError
 from operators.pipeline import Pipeline, TracedPipeline
 from operators.source import FileSource
 from operators.tracing import Node
-from resources.delta_io import FAN_IN_METADATA_KEY
+from resources.delta_io import CONSUMERS_METADATA_KEY, FAN_IN_METADATA_KEY, StepOutput
 from resources.ingest import read_source
 
 IO_MANAGER_KEY = "delta_io"
@@ -26,17 +26,15 @@ def compile_pipeline(pipeline: Pipeline | TracedPipeline) -> list[dg.AssetsDefin
     """Trace ``pipeline`` (checking every key binding) and return one asset per step."""
     traced = pipeline.trace() if isinstance(pipeline, Pipeline) else pipeline
     partitions = _partitions_by_node(traced)
-    return [
-        _source_asset(traced.group, node, partitions[name])
-        if node.is_source
-        else _step_asset(
-            traced.group,
-            node,
-            partitions[name],
-            fan_in=[partitions[name] is None and partitions[i] is not None for i in node.inputs],
-        )
-        for name, node in traced.nodes.items()
-    ]
+    assets = []
+    for name, node in traced.nodes.items():
+        metadata = _asset_metadata(node, consumers=sum(n.inputs.count(name) for n in traced.nodes.values()))
+        if node.is_source:
+            assets.append(_source_asset(traced.group, node, partitions[name], metadata))
+        else:
+            fan_in = [partitions[name] is None and partitions[i] is not None for i in node.inputs]
+            assets.append(_step_asset(traced.group, node, partitions[name], metadata, fan_in))
+    return assets
 
 
 def _partitions_by_node(traced: TracedPipeline) -> dict[str, dg.PartitionsDefinition | None]:
@@ -58,9 +56,10 @@ def _partitions_by_node(traced: TracedPipeline) -> dict[str, dg.PartitionsDefini
     return found
 
 
-def _asset_metadata(node: Node) -> dict[str, object]:
+def _asset_metadata(node: Node, consumers: int) -> dict[str, object]:
     described = node.step.describe()
     return {
+        CONSUMERS_METADATA_KEY: consumers,
         "dataflow/operator": described["operator"],
         "dataflow/category": described["category"],
         "dataflow/step": dg.MetadataValue.json(described),
@@ -74,7 +73,9 @@ def _description(node: Node) -> str:
     return f"{described['category']} · {described['operator']}: {summary}"
 
 
-def _source_asset(group: str, node: Node, partitions_def: dg.PartitionsDefinition | None) -> dg.AssetsDefinition:
+def _source_asset(
+    group: str, node: Node, partitions_def: dg.PartitionsDefinition | None, metadata: dict[str, object]
+) -> dg.AssetsDefinition:
     source: FileSource = node.step
 
     @dg.asset(
@@ -84,10 +85,10 @@ def _source_asset(group: str, node: Node, partitions_def: dg.PartitionsDefinitio
         partitions_def=partitions_def,
         io_manager_key=IO_MANAGER_KEY,
         description=_description(node),
-        metadata=_asset_metadata(node),
+        metadata=metadata,
         kinds={"delta", "polars"},
     )
-    def ingest(context: dg.AssetExecutionContext) -> dg.Output[OpResult]:
+    def ingest(context: dg.AssetExecutionContext) -> dg.Output[StepOutput]:
         if partitions_def is None:
             results = [read_source(source, source.files(), partition_key=None)]
         else:
@@ -101,7 +102,7 @@ def _source_asset(group: str, node: Node, partitions_def: dg.PartitionsDefinitio
         for reason, count in quarantine.group_by("_reason").len().iter_rows():
             context.log.warning(f"{count} row(s) quarantined as {reason} (see the .quarantine table)")
         return dg.Output(
-            OpResult(kept=rows, side_tables={"quarantine": quarantine}),
+            StepOutput(OpResult(kept=rows, side_tables={"quarantine": quarantine})),
             metadata={"dataflow/rows_in": sum(r.rows_in for r in results)},
         )
 
@@ -109,7 +110,11 @@ def _source_asset(group: str, node: Node, partitions_def: dg.PartitionsDefinitio
 
 
 def _step_asset(
-    group: str, node: Node, partitions_def: dg.PartitionsDefinition | None, fan_in: list[bool]
+    group: str,
+    node: Node,
+    partitions_def: dg.PartitionsDefinition | None,
+    metadata: dict[str, object],
+    fan_in: list[bool],
 ) -> dg.AssetsDefinition:
     ins = {
         f"input_{i}": dg.AssetIn(key=[group, upstream], metadata={FAN_IN_METADATA_KEY: gathers})
@@ -124,12 +129,12 @@ def _step_asset(
         partitions_def=partitions_def,
         io_manager_key=IO_MANAGER_KEY,
         description=_description(node),
-        metadata=_asset_metadata(node),
+        metadata=metadata,
         kinds={"delta", "polars"},
     )
-    def step(context: dg.AssetExecutionContext, **inputs: pl.DataFrame) -> dg.Output[OpResult]:
+    def step(context: dg.AssetExecutionContext, **inputs: pl.DataFrame) -> dg.Output[StepOutput]:
         frames = [inputs[f"input_{i}"] for i in range(len(node.inputs))]
         result = node.step.run(frames)
-        return dg.Output(result, metadata={"dataflow/rows_in": sum(f.height for f in frames)})
+        return dg.Output(StepOutput(result), metadata={"dataflow/rows_in": sum(f.height for f in frames)})
 
     return step

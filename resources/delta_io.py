@@ -8,6 +8,7 @@ depends on (kept in the Delta commit, for lineage) and the materialization metad
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import dagster as dg
 import polars as pl
@@ -16,23 +17,57 @@ from pydantic import Field, PrivateAttr
 from operators.base import OpResult
 from operators.columns import QUARANTINE_REASON, REJECT_RULE
 from operators.errors import DataflowError
-from resources.delta_store import INPUTS_METADATA_KEY, DeltaStore, WriteInfo
+from resources.delta_store import INPUTS_METADATA_KEY, DeltaStore, ReadInfo, WriteInfo, delta_compatible
 
+CONSUMERS_METADATA_KEY = "dataflow/consumers"
+"""Asset metadata: how many step inputs read this asset (the write-through cache keeps a frame that long)."""
 FAN_IN_METADATA_KEY = "dataflow/fan_in"
 """Set on an asset input that gathers every partition of a partitioned upstream into an unpartitioned step."""
 PREVIEW_ROWS = 5
 PREVIEW_CELL_CHARS = 80
 
 
+class StepOutput:
+    """A step's result on its way to storage.
+
+    The IO manager takes the frames out, so Dagster's in-process output capture (which keeps every step's return
+    value until the run ends) is left holding an empty box instead of every intermediate dataset of the run.
+    """
+
+    def __init__(self, result: OpResult) -> None:
+        self._result: OpResult | None = result
+
+    def take(self) -> OpResult:
+        result, self._result = self._result, None
+        if result is None:
+            raise DataflowError("this step output was already stored")
+        return result
+
+
+@dataclass
+class _Written:
+    run_id: str
+    version: int
+    partitions: list[str] | None
+    frame: pl.DataFrame
+    readers_left: int
+
+
 class DeltaIOManager(dg.ConfigurableIOManager):
     """Stores each asset ``group/step`` as the Delta table ``<root>/group/step``; partitioned assets are Delta
-    tables partitioned by ``_partition`` and written partition by partition."""
+    tables partitioned by ``_partition`` and written partition by partition.
+
+    Within a run, a frame just written is handed to the steps that read it next instead of being read back
+    (write-through): only while the table is still at the version written, holds the same columns and the same
+    partitions are asked for, and only until every consuming step has read it.
+    """
 
     root: str = Field(description="Folder holding every pipeline's Delta tables")
     target_file_size: int | None = Field(
         None, description="Bytes per Delta data file (delta-rs default when unset); smaller files suit small partitions"
     )
     _reads: dict[tuple[str, str], dict[str, int]] = PrivateAttr(default_factory=dict)
+    _written: dict[str, _Written] = PrivateAttr(default_factory=dict)
 
     @property
     def store(self) -> DeltaStore:
@@ -48,16 +83,17 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         partitions = list(context.asset_partition_keys) if context.has_asset_partitions else None
         if partitions is not None:
             partitions = _materialized_partitions(context, partitions)
-        read = store.read(uri, partitions)
         step = context.step_context
+        read = self._take_written(uri, step.run_id, partitions) or store.read(uri, partitions)
         self._reads.setdefault((step.run_id, step.step.key), {})[name] = read.version
         return read.frame
 
-    def handle_output(self, context: dg.OutputContext, obj: OpResult) -> None:
-        if not isinstance(obj, OpResult):
+    def handle_output(self, context: dg.OutputContext, obj: StepOutput) -> None:
+        if not isinstance(obj, StepOutput):
             raise DataflowError(
-                f"{context.asset_key.to_user_string()}: DeltaIOManager stores OpResult, got {type(obj)}"
+                f"{context.asset_key.to_user_string()}: DeltaIOManager stores StepOutput, got {type(obj)}"
             )
+        result = obj.take()
         store = self.store
         asset_path = context.asset_key.path
         partitions = list(context.asset_partition_keys) if context.has_asset_partitions else None
@@ -66,14 +102,37 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         # Side tables first, the main table last: the main table's commit marks the step as written.
         side_writes = {
             side: store.write(store.uri(asset_path, side), frame, partitions=partitions, commit_metadata=commit)
-            for side, frame in obj.tables().items()
+            for side, frame in result.tables().items()
         }
-        main = store.write(store.uri(asset_path), obj.kept, partitions=partitions, commit_metadata=commit)
+        kept = delta_compatible(result.kept)
+        main = store.write(store.uri(asset_path), kept, partitions=partitions, commit_metadata=commit)
+        readers = int(context.definition_metadata.get(CONSUMERS_METADATA_KEY, 0))
+        self._remember_written(main, context.run_id, partitions, kept, readers)
         if main.schema_change.removed:
             context.log.warning(
                 f"{context.asset_key.to_user_string()}: columns no longer produced: {main.schema_change.removed}"
             )
-        context.add_output_metadata(_metadata(obj, main, side_writes, inputs))
+        context.add_output_metadata(_metadata(result, main, side_writes, inputs))
+
+    def _remember_written(
+        self, info: WriteInfo, run_id: str, partitions: list[str] | None, frame: pl.DataFrame, readers: int
+    ) -> None:
+        self._written = {uri: w for uri, w in self._written.items() if w.run_id == run_id}  # drop earlier runs'
+        if readers > 0:
+            self._written[info.uri] = _Written(run_id, info.version, partitions, frame, readers)
+
+    def _take_written(self, uri: str, run_id: str, partitions: list[str] | None) -> ReadInfo | None:
+        written = self._written.get(uri)
+        if written is None or written.run_id != run_id or written.partitions != partitions:
+            return None
+        version, schema = self.store.snapshot(uri)
+        if version != written.version or dict(schema) != dict(written.frame.schema):
+            self._written.pop(uri)
+            return None
+        written.readers_left -= 1
+        if written.readers_left <= 0:
+            self._written.pop(uri)
+        return ReadInfo(written.frame.select(schema.names()), version)
 
 
 def _materialized_partitions(context: dg.InputContext, wanted: list[str]) -> list[str]:

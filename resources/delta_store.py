@@ -63,8 +63,10 @@ class DeltaStore:
     def exists(self, uri: str) -> bool:
         return DeltaTable.is_deltatable(uri)
 
-    def version(self, uri: str) -> int:
-        return DeltaTable(uri).version()
+    def snapshot(self, uri: str) -> tuple[int, pl.Schema]:
+        """The table's current version and the polars schema a read of it gives."""
+        table = DeltaTable(uri)
+        return table.version(), pl.scan_delta(table).collect_schema()
 
     def read(self, uri: str, partitions: list[str] | None = None, *, version: int | None = None) -> ReadInfo:
         """Read the table (at ``version``, by default the latest), restricted to ``partitions`` when given."""

@@ -155,3 +155,20 @@ def test_a_partitioned_step_refuses_an_upstream_partition_that_is_missing(shards
     assert not result.success
     failure = result.get_step_failure_events()[0].step_failure_data.error
     assert "demo/raw is not materialized for partition(s) ['shard-002.jsonl']" in failure.cause.message
+
+
+def test_frames_just_written_are_handed_on_without_reading_them_back(shards, delta_root, instance, monkeypatch):
+    reads: list[str] = []
+    original = DeltaStore.read
+
+    def counting_read(self, uri, partitions=None, **kwargs):
+        reads.append(uri.removeprefix(str(delta_root.absolute()) + "/"))
+        return original(self, uri, partitions, **kwargs)
+
+    monkeypatch.setattr(DeltaStore, "read", counting_read)
+    materialize_pipeline(DemoPipeline(shards), root=delta_root, instance=instance)
+    assert reads == []  # every step's input was written earlier in the same run
+
+    reads.clear()
+    materialize_pipeline(DemoPipeline(shards), root=delta_root, instance=instance, partitions=["shard-001.jsonl"])
+    assert reads == ["demo/quality"]  # dedup reads every partition of quality, including the two not rewritten
