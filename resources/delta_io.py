@@ -123,7 +123,7 @@ class DeltaIOManager(dg.ConfigurableIOManager):
 
     def _take_written(self, uri: str, run_id: str, partitions: list[str] | None) -> ReadInfo | None:
         written = self._written.get(uri)
-        if written is None or written.run_id != run_id or written.partitions != partitions:
+        if written is None or written.run_id != run_id or _as_set(written.partitions) != _as_set(partitions):
             return None
         version, schema = self.store.snapshot(uri)
         if version != written.version or dict(schema) != dict(written.frame.schema):
@@ -133,6 +133,10 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         if written.readers_left <= 0:
             self._written.pop(uri)
         return ReadInfo(written.frame.select(schema.names()), version)
+
+
+def _as_set(partitions: list[str] | None) -> frozenset[str] | None:
+    return None if partitions is None else frozenset(partitions)
 
 
 def _materialized_partitions(context: dg.InputContext, wanted: list[str]) -> list[str]:
