@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from functools import cache
@@ -31,7 +32,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from operators.columns import PARENT_IDS, PARTITION, REJECT_DETAIL, REJECT_RULE, REJECT_SCORE, ROW_ID
-from operators.errors import KeyValidationError, OperatorDefinitionError
+from operators.errors import DataflowError, KeyValidationError, OperatorDefinitionError
 
 
 class Category(StrEnum):
@@ -123,6 +124,10 @@ class Operator(BaseModel):
     """The method whose keyword-only parameters are the operator's key bindings."""
     inputs: ClassVar[int] = 1
     """How many datasets the operator takes; 0 means any number (a join)."""
+    new_rows: ClassVar[bool] = False
+    """True when the output rows are new rows with new ids (a generator of rows), not the input rows."""
+    engines: ClassVar[tuple[str, ...]] = ()
+    """Engines ``run`` needs as keyword arguments, e.g. ``("llm",)``; a pipeline step gets them from resources."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -288,6 +293,7 @@ class Generator(Operator):
 
     category: ClassVar[Category] = Category.GENERATE
     key_method: ClassVar[str] = "generate"
+    new_rows: ClassVar[bool] = True
 
     def generate(self, df: pl.DataFrame) -> pl.DataFrame:
         """Return the new rows. Each must carry its parent's ``_row_id`` in ``_row_id``, or a list of parent ids
@@ -329,7 +335,11 @@ class BoundOperator:
     @property
     def generates_rows(self) -> bool:
         """True when the output rows are new rows (new ids) rather than the input rows."""
-        return self.op.category is Category.GENERATE
+        return self.op.new_rows
+
+    @property
+    def engines(self) -> tuple[str, ...]:
+        return self.op.engines
 
     def columns_after(self, inputs: list[list[str]], *, where: str) -> list[str]:
         """Check that every column read is available and return the output's columns."""
@@ -349,8 +359,15 @@ class BoundOperator:
                 )
         return self.op.output_columns(available, self.keys)
 
-    def run(self, frames: list[pl.DataFrame]) -> OpResult:
-        return self.op.run(*frames, **self.keys)
+    def run(self, frames: list[pl.DataFrame], engines: Mapping[str, Any] | None = None) -> OpResult:
+        given = engines or {}
+        missing = [name for name in self.op.engines if name not in given]
+        if missing:
+            raise DataflowError(
+                f"{type(self.op).__name__} needs the engine(s) {missing}",
+                hint="pass them to run(), or declare the resource in the Dagster definitions",
+            )
+        return self.op.run(*frames, **{name: given[name] for name in self.op.engines}, **self.keys)
 
     def code_version(self) -> str:
         return self.op.fingerprint(self.keys)

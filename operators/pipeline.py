@@ -9,6 +9,7 @@ runs it in memory, which is handy in notebooks and as the baseline of the overhe
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -73,13 +74,14 @@ class TracedPipeline:
     def children(self, name: str) -> list[Node]:
         return [n for n in self.nodes.values() if name in n.inputs]
 
-    def run(self, sources: dict[str, pl.DataFrame]) -> dict[str, OpResult]:
-        """Run every step in memory on already-ingested source frames (by source node name)."""
+    def run(self, sources: dict[str, pl.DataFrame], engines: Mapping[str, Any] | None = None) -> dict[str, OpResult]:
+        """Run every step in memory on already-ingested source frames (by source node name), with the engines
+        (e.g. ``{"llm": ...}``) that LLM steps need."""
         missing = [n.name for n in self.sources() if n.name not in sources]
         if missing:
             raise PipelineDefinitionError(f"pipeline {self.group!r}: no frame given for source(s) {missing}")
         results: dict[str, OpResult] = {name: OpResult(kept=df) for name, df in sources.items()}
         for node in self.nodes.values():
             if not node.is_source:
-                results[node.name] = node.step.run([results[i].kept for i in node.inputs])
+                results[node.name] = node.step.run([results[i].kept for i in node.inputs], engines)
         return results

@@ -8,6 +8,7 @@ every filter's scores.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
@@ -41,6 +42,10 @@ class Sequential:
 
     generates_rows = False
 
+    @property
+    def engines(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(name for step in self.steps for name in step.engines))
+
     def __call__(self, *data: Any) -> Any:
         tracer = next((d.tracer for d in data if hasattr(d, "tracer")), None)
         if tracer is not None:
@@ -58,12 +63,12 @@ class Sequential:
             columns = [step.columns_after(columns, where=f"{where}, item {position} ({type(step.op).__name__})")]
         return columns[0]
 
-    def run(self, frames: list[pl.DataFrame]) -> OpResult:
+    def run(self, frames: list[pl.DataFrame], engines: Mapping[str, Any] | None = None) -> OpResult:
         (df,) = frames
         rejected: list[pl.DataFrame] = []
         scores: pl.DataFrame | None = None
         for step in self.steps:
-            result = step.run([df])
+            result = step.run([df], engines)
             df = result.kept
             if result.rejected is not None:
                 rejected.append(result.rejected)

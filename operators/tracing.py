@@ -6,6 +6,7 @@ that the columns it reads exist) and returns a new symbolic dataset carrying the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
@@ -30,7 +31,10 @@ class Step(Protocol):
 class ComputeStep(Step, Protocol):
     def columns_after(self, inputs: list[list[str]], *, where: str) -> list[str]: ...
 
-    def run(self, frames: list[pl.DataFrame]) -> OpResult: ...
+    @property
+    def engines(self) -> tuple[str, ...]: ...
+
+    def run(self, frames: list[pl.DataFrame], engines: Mapping[str, Any] | None = None) -> OpResult: ...
 
     def code_version(self) -> str: ...
 
