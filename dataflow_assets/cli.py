@@ -183,6 +183,8 @@ def _add_hop(parent: Tree, hop: Hop) -> None:
         line += "  scores: " + ", ".join(f"{k}={v}" for k, v in hop.scores.items())
     if hop.source_file:
         line += f"  ← {hop.source_file} line {hop.source_line}"
+    if hop.engines:
+        line += "  " + ", ".join(f"{name}={model}" for name, model in hop.engines.items())
     if hop.inputs_read:
         line += "  read " + ", ".join(f"{a}@v{v}" for a, v in hop.inputs_read.items())
     if hop.row_id != (hop.upstream[0].row_id if hop.upstream else hop.row_id):

@@ -128,13 +128,25 @@ def _step_asset(
         code_version=node.code_version(),
         partitions_def=partitions_def,
         io_manager_key=IO_MANAGER_KEY,
+        required_resource_keys=set(node.step.engines),
         description=_description(node),
         metadata=metadata,
         kinds={"delta", "polars"},
     )
     def step(context: dg.AssetExecutionContext, **inputs: pl.DataFrame) -> dg.Output[StepOutput]:
         frames = [inputs[f"input_{i}"] for i in range(len(node.inputs))]
-        result = node.step.run(frames)
-        return dg.Output(StepOutput(result), metadata={"dataflow/rows_in": sum(f.height for f in frames)})
+        engines = {name: getattr(context.resources, name) for name in node.step.engines}
+        before = {name: engine.usage() for name, engine in engines.items()}
+        result = node.step.run(frames, engines)
+        metadata: dict[str, object] = {"dataflow/rows_in": sum(f.height for f in frames)}
+        for name, engine in engines.items():
+            metadata[f"dataflow/{name}/model"] = engine.model_id
+            for key, value in engine.usage().since(before[name]).metadata().items():
+                if value is not None:
+                    metadata[f"dataflow/{name}/{key}"] = (
+                        dg.MetadataValue.json(value) if isinstance(value, dict) else value
+                    )
+        used = {name: engine.model_id for name, engine in engines.items()}
+        return dg.Output(StepOutput(result, engines=used), metadata=metadata)
 
     return step

@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 
 from dataflow_assets.compiler import IO_MANAGER_KEY, compile_pipeline
+from dataflow_assets.engines import engine_resources
 from dataflow_assets.pipelines import PIPELINES
 from operators.pipeline import Pipeline
 from resources.delta_io import DeltaIOManager
@@ -25,7 +26,8 @@ def data_root() -> Path:
 
 def build_definitions(pipelines: Iterable[Pipeline], root: Path | str) -> dg.Definitions:
     assets = [asset for pipeline in pipelines for asset in compile_pipeline(pipeline)]
-    return dg.Definitions(assets=assets, resources={IO_MANAGER_KEY: DeltaIOManager(root=str(root))})
+    resources = {IO_MANAGER_KEY: DeltaIOManager(root=str(root)), **engine_resources(root)}
+    return dg.Definitions(assets=assets, resources=resources)
 
 
 defs = build_definitions((make() for make in PIPELINES.values()), data_root())

@@ -46,6 +46,8 @@ class Hop:
     inputs_read: dict[str, int]
     """Upstream asset -> Delta version that commit read."""
     params: dict[str, Any]
+    engines: dict[str, str] = field(default_factory=dict)
+    """Engine -> model id that produced the row here (LLM steps), from the Delta commit."""
     scores: dict[str, float | None] = field(default_factory=dict)
     rule: str | None = None
     score: float | None = None
@@ -85,6 +87,7 @@ def _walk(traced: TracedPipeline, store: DeltaStore, step: str, row_id: str) -> 
         "row_id": row_id,
         "version": commit.version,
         "inputs_read": commit.inputs,
+        "engines": commit.engines,
         "params": described.get("params") or {"items": described.get("items", [])},
         "scores": _scores(store, asset_path, row_id),
     }

@@ -7,7 +7,7 @@ case, all partitions), recorded in the given Dagster instance so that the UI sho
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 
 from dataflow_assets.compiler import IO_MANAGER_KEY, compile_pipeline
+from dataflow_assets.engines import engine_resources
 from operators.errors import DataflowError
 from operators.pipeline import Pipeline, TracedPipeline
 from resources.delta_io import DeltaIOManager
@@ -47,10 +48,12 @@ def materialize_pipeline(
     partitions: list[str] | None = None,
     on_event: EventCallback | None = None,
     target_file_size: int | None = None,
+    resources: Mapping[str, Any] | None = None,
 ) -> RunSummary:
     """Materialize every asset of ``pipeline`` (for ``partitions``, default all) and summarize each step.
 
     A step failure raises the step's own error (a :class:`DataflowError` where it is one), not Dagster's wrapper.
+    ``resources`` gives the engines LLM steps use (default: from the environment, see ``dataflow_assets.engines``).
     """
     traced = pipeline.trace() if isinstance(pipeline, Pipeline) else pipeline
     assets = compile_pipeline(traced)
@@ -58,7 +61,10 @@ def materialize_pipeline(
     defs = dg.Definitions(
         assets=assets,
         jobs=[dg.define_asset_job(job_name, selection=dg.AssetSelection.groups(traced.group))],
-        resources={IO_MANAGER_KEY: DeltaIOManager(root=str(root), target_file_size=target_file_size)},
+        resources={
+            IO_MANAGER_KEY: DeltaIOManager(root=str(root), target_file_size=target_file_size),
+            **(resources if resources is not None else engine_resources(root)),
+        },
         loggers={"progress": _progress_logger(on_event)},
     )
     job = defs.resolve_job_def(job_name)

@@ -17,7 +17,14 @@ from pydantic import Field, PrivateAttr
 from operators.base import OpResult
 from operators.columns import QUARANTINE_REASON, REJECT_RULE
 from operators.errors import DataflowError
-from resources.delta_store import INPUTS_METADATA_KEY, DeltaStore, ReadInfo, WriteInfo, delta_compatible
+from resources.delta_store import (
+    ENGINES_METADATA_KEY,
+    INPUTS_METADATA_KEY,
+    DeltaStore,
+    ReadInfo,
+    WriteInfo,
+    delta_compatible,
+)
 
 CONSUMERS_METADATA_KEY = "dataflow/consumers"
 """Asset metadata: how many step inputs read this asset (the write-through cache keeps a frame that long)."""
@@ -34,8 +41,10 @@ class StepOutput:
     value until the run ends) is left holding an empty box instead of every intermediate dataset of the run.
     """
 
-    def __init__(self, result: OpResult) -> None:
+    def __init__(self, result: OpResult, *, engines: dict[str, str] | None = None) -> None:
         self._result: OpResult | None = result
+        self.engines = engines or {}
+        """Engine name -> model id used by the step (e.g. ``{"llm": "llama.cpp:SmolLM2..."}``), for lineage."""
 
     def take(self) -> OpResult:
         result, self._result = self._result, None
@@ -98,7 +107,11 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         asset_path = context.asset_key.path
         partitions = list(context.asset_partition_keys) if context.has_asset_partitions else None
         inputs = self._reads.pop((context.run_id, context.step_key), {})
-        commit = {INPUTS_METADATA_KEY: json.dumps(inputs, sort_keys=True), "dataflow.run_id": context.run_id}
+        commit = {
+            INPUTS_METADATA_KEY: json.dumps(inputs, sort_keys=True),
+            ENGINES_METADATA_KEY: json.dumps(obj.engines, sort_keys=True),
+            "dataflow.run_id": context.run_id,
+        }
         # Side tables first, the main table last: the main table's commit marks the step as written.
         side_writes = {
             side: store.write(store.uri(asset_path, side), frame, partitions=partitions, commit_metadata=commit)

@@ -23,6 +23,8 @@ from operators.errors import DataflowError, SchemaChangeError
 
 INPUTS_METADATA_KEY = "dataflow.inputs"
 """Commit metadata key holding ``{upstream table: Delta version read}`` for the write."""
+ENGINES_METADATA_KEY = "dataflow.engines"
+"""Commit metadata key holding ``{engine: model id}`` of the models that produced the write."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,11 @@ class DeltaStore:
         for commit in DeltaTable(uri).history():
             predicate = commit.get("operationParameters", {}).get("predicate")
             if predicate is None or partition is None or _quote(partition) in predicate:
-                return CommitInfo(commit["version"], json.loads(commit.get(INPUTS_METADATA_KEY, "{}")))
+                return CommitInfo(
+                    commit["version"],
+                    json.loads(commit.get(INPUTS_METADATA_KEY, "{}")),
+                    json.loads(commit.get(ENGINES_METADATA_KEY, "{}")),
+                )
         raise DataflowError(f"{uri}: no commit wrote partition {partition!r}")
 
 
@@ -135,6 +141,8 @@ class CommitInfo:
     version: int
     inputs: dict[str, int]
     """Upstream asset -> the Delta version of its table that this commit's step read."""
+    engines: dict[str, str]
+    """Engine -> model id that produced this commit's rows (LLM steps)."""
 
 
 def delta_compatible(frame: pl.DataFrame) -> pl.DataFrame:

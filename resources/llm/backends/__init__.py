@@ -1,0 +1,1 @@
+"""Serving backends: each translates a request into one engine's call and its failures into CallError."""

@@ -1,0 +1,121 @@
+"""Any OpenAI-compatible chat endpoint through the ``openai`` client: OpenAI, vLLM's and SGLang's servers,
+llama.cpp's server, Ollama, Gemini's compatible endpoint, LiteLLM proxies.
+
+The ``openai`` client's own retries are switched off (``max_retries=0``): the LLM client retries with its own
+policy and counts every attempt. The API key is held by the ``openai`` client only; error messages built here
+never include it, and any text that might echo it is scrubbed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import httpx
+import openai
+
+from resources.llm.backend import CallError, Completion, Request
+
+StructuredOutput = Literal["json_schema", "json_object", "none"]
+
+
+class OpenAIBackend:
+    def __init__(
+        self,
+        *,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout_s: float = 60.0,
+        structured_output: StructuredOutput = "json_schema",
+        max_parallel: int = 64,
+    ) -> None:
+        self.model = model
+        self.base_url = base_url or "https://api.openai.com/v1"
+        self.structured_output = structured_output
+        self._max_parallel = max_parallel
+        self._secret = api_key or ""
+        # Servers that need no key (vLLM, llama.cpp, Ollama) still get a placeholder: the client requires one.
+        self._client = openai.OpenAI(
+            base_url=self.base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=0
+        )
+
+    @property
+    def model_id(self) -> str:
+        return f"openai:{self.model}@{self.base_url}"
+
+    @property
+    def max_parallel(self) -> int:
+        return self._max_parallel
+
+    def complete(self, request: Request) -> Completion:
+        try:
+            response = self._client.chat.completions.create(**self.arguments(request))
+        except openai.APIError as error:
+            raise self._classify(error) from None
+        if not response.choices or response.choices[0].message.content is None:
+            raise CallError("empty_answer", "the server returned no message content", retryable=True)
+        usage = response.usage
+        return Completion(
+            text=response.choices[0].message.content,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+        )
+
+    def arguments(self, request: Request) -> dict[str, Any]:
+        """The ``chat.completions.create`` arguments for a request."""
+        arguments: dict[str, Any] = {"model": self.model, "messages": request.messages(), **request.sampling}
+        if request.json_schema is not None and self.structured_output == "json_schema":
+            arguments["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": request.json_schema},
+            }
+        elif request.json_schema is not None and self.structured_output == "json_object":
+            arguments["response_format"] = {"type": "json_object", "schema": request.json_schema}
+        return arguments
+
+    def _classify(self, error: openai.APIError) -> CallError:
+        if isinstance(error, openai.APITimeoutError):
+            return CallError("timeout", "no answer before the timeout", retryable=True)
+        if isinstance(error, openai.APIConnectionError):
+            if isinstance(error.__cause__, httpx.ConnectError):
+                return CallError("unreachable", f"nothing answers at {self.base_url}", fatal=True)
+            return CallError("connection_dropped", self._scrub(str(error.__cause__ or error)), retryable=True)
+        if isinstance(error, openai.APIStatusError):
+            return self._classify_status(error)
+        # A 200 whose body is not a chat completion (malformed JSON, wrong shape): a server glitch, try again.
+        return CallError("bad_response", self._scrub(str(error)), retryable=True)
+
+    def _classify_status(self, error: openai.APIStatusError) -> CallError:
+        status, message = error.status_code, self._scrub(_server_message(error))
+        retry_after = _retry_after(error.response)
+        if status in (401, 403):
+            return CallError("auth_failed", f"HTTP {status} from {self.base_url}: check the API key", fatal=True)
+        if status == 404:
+            return CallError(
+                "model_not_found", f"HTTP 404 for model {self.model!r} at {self.base_url}: {message}", fatal=True
+            )
+        if status == 429:
+            return CallError("rate_limited", message, retryable=True, retry_after=retry_after)
+        if status in (408, 409) or status >= 500:
+            return CallError("server_error", f"HTTP {status}: {message}", retryable=True, retry_after=retry_after)
+        return CallError("bad_request", f"HTTP {status}: {message}")
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._secret, "***") if self._secret else text
+
+
+def _server_message(error: openai.APIStatusError) -> str:
+    body = error.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])[:500]
+    return str(error.message)[:500]
+
+
+def _retry_after(response: httpx.Response | None) -> float | None:
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: rare from LLM servers; fall back to backoff
