@@ -160,7 +160,7 @@ class LLMClient:
         keys = [cache_key(self.model_id, r, template) for r in requests]
         hits = self.cache.get_many(keys) if self.cache is not None else {}
         results: dict[int, LLMResult] = {
-            i: _result(hits[key], json_schema, cached=True) for i, key in enumerate(keys) if key in hits
+            i: _answered(hits[key], json_schema, cached=True) for i, key in enumerate(keys) if key in hits
         }
         fresh = self._answer({i: _Pending(r) for i, r in enumerate(requests) if i not in results})
         results.update(fresh)
@@ -169,7 +169,7 @@ class LLMClient:
                 {
                     keys[i]: Completion(r.text or "", r.prompt_tokens, r.completion_tokens)
                     for i, r in fresh.items()
-                    if r.ok
+                    if r.text is not None
                 }
             )
         with self._lock:
@@ -197,22 +197,13 @@ class LLMClient:
                 state.prompt_tokens += outcome.prompt_tokens
                 state.completion_tokens += outcome.completion_tokens
                 problem = _schema_problem(outcome.text, state.request.json_schema)
-                if problem is None:
-                    done[i] = _result(outcome, state.request.json_schema, cached=False, state=state)
-                elif round_number < self.json_reasks:
+                if problem is not None and round_number < self.json_reasks:
                     state.request = state.request.reasked(outcome.text, problem)
                     still_pending[i] = state
                     with self._lock:
                         self._usage.reasks += 1
                 else:
-                    done[i] = LLMResult(
-                        text=outcome.text,
-                        error="invalid_json",
-                        error_message=f"answer does not match the schema after {self.json_reasks} re-asks: {problem}",
-                        prompt_tokens=state.prompt_tokens,
-                        completion_tokens=state.completion_tokens,
-                        latency_s=state.latency_s,
-                    )
+                    done[i] = _answered(outcome, state.request.json_schema, cached=False, state=state)
             pending = still_pending
         with self._lock:
             for result in done.values():
@@ -294,12 +285,18 @@ def _schema_problem(text: str, schema: dict[str, Any] | None) -> str | None:
     return None
 
 
-def _result(
+def _answered(
     completion: Completion, schema: dict[str, Any] | None, *, cached: bool, state: _Pending | None = None
 ) -> LLMResult:
+    """An answer's result: its parsed JSON when it matches the schema, else an ``invalid_json`` error that keeps
+    the text. Such an answer is cached like any other: with the same request a model gives it again, so calling
+    again on the next run would only cost time."""
+    problem = _schema_problem(completion.text, schema)
     return LLMResult(
         text=completion.text,
-        parsed=json.loads(completion.text) if schema is not None else None,
+        parsed=json.loads(completion.text) if schema is not None and problem is None else None,
+        error="invalid_json" if problem else None,
+        error_message=f"the answer does not match the schema (re-asks included): {problem}" if problem else None,
         prompt_tokens=state.prompt_tokens if state else completion.prompt_tokens,
         completion_tokens=state.completion_tokens if state else completion.completion_tokens,
         cached=cached,
