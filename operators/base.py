@@ -237,6 +237,10 @@ class Filter(Operator):
 
     category: ClassVar[Category] = Category.FILTER
     key_method: ClassVar[str] = "rules"
+    row_local: ClassVar[bool] = True
+    """True when each row's decision depends on that row alone. Set False for rules over groups of rows (dedup):
+    a ``Sequential`` then runs them after the earlier filters instead of fused with them, so that rows rejected
+    earlier cannot take part in (and win) a group."""
 
     def rules(self) -> dict[str, Rule]:
         """``{reason: Rule}``, reasons in snake_case; keyword-only ``Read`` keys as parameters."""

@@ -8,12 +8,14 @@ every filter's scores.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import polars as pl
 
-from operators.base import BoundOperator, Category, Operator, OpResult
+from operators.base import BoundOperator, Category, Filter, Operator, OpResult, Rule, apply_rules
 from operators.columns import PARTITION, ROW_ID
 from operators.errors import PipelineDefinitionError
 
@@ -67,18 +69,38 @@ class Sequential:
         (df,) = frames
         rejected: list[pl.DataFrame] = []
         scores: pl.DataFrame | None = None
-        for step in self.steps:
-            result = step.run([df], engines)
+        for label, part in self._parts(engines):
+            result = part(df)
             df = result.kept
             if result.rejected is not None:
                 rejected.append(result.rejected)
             if result.scores is not None:
-                scores = _merge_scores(scores, result.scores, prefix=step.op.name or type(step.op).__name__)
+                scores = _merge_scores(scores, result.scores, prefix=label)
         return OpResult(
             kept=df,
             rejected=pl.concat(rejected, how="diagonal_relaxed") if rejected else None,
             scores=scores,
         )
+
+    def _parts(self, engines: Mapping[str, Any] | None) -> list[tuple[str, Callable[[pl.DataFrame], OpResult]]]:
+        """The stage's work in order. Consecutive row-local rule filters are fused into one pass, one
+        ``apply_rules`` over all their rules in order, so polars evaluates them together and computes a shared
+        sub-expression (a tokenization, a line split) once. The decisions are the same as one filter after the
+        other; the fused filters just score every row, not only those the earlier ones kept. Every other operator
+        runs on its own."""
+        parts: list[tuple[str, Callable[[pl.DataFrame], OpResult]]] = []
+        fused: dict[str, Rule] = {}
+        for step in self.steps:
+            if isinstance(step.op, Filter) and step.op.row_local and not step.op.engines:
+                _add_rules(fused, step.op.rules(**step.keys))
+                continue
+            if fused:
+                parts.append(("filters", partial(apply_rules, rules=fused)))
+                fused = {}
+            parts.append((step.op.name or type(step.op).__name__, partial(_run_step, step, engines)))
+        if fused:
+            parts.append(("filters", partial(apply_rules, rules=fused)))
+        return parts
 
     def code_version(self) -> str:
         joined = "|".join(step.code_version() for step in self.steps)
@@ -86,6 +108,30 @@ class Sequential:
 
     def describe(self) -> dict[str, Any]:
         return {"operator": "sequential", "category": "stage", "items": [s.describe() for s in self.steps]}
+
+
+def _run_step(step: BoundOperator, engines: Mapping[str, Any] | None, df: pl.DataFrame) -> OpResult:
+    return step.run([df], engines)
+
+
+def _add_rules(fused: dict[str, Rule], rules: dict[str, Rule]) -> None:
+    """Add a filter's rules to a fused set, numbering a reason or score name another filter already uses for
+    something else (two word-count filters on different columns), so that no rule or score is overwritten."""
+    taken_scores = {rule.score.meta.output_name(): rule.score for rule in fused.values()}
+    for reason, rule in rules.items():
+        name = rule.score.meta.output_name()
+        if name in taken_scores and not taken_scores[name].meta.eq(rule.score):
+            rule = replace(rule, score=rule.score.alias(_numbered(name, taken_scores)))
+        fused[_numbered(reason, fused)] = rule
+
+
+def _numbered(name: str, taken: Mapping[str, Any]) -> str:
+    number = 1
+    candidate = name
+    while candidate in taken:
+        number += 1
+        candidate = f"{name}.{number}"
+    return candidate
 
 
 def _merge_scores(accumulated: pl.DataFrame | None, new: pl.DataFrame, *, prefix: str) -> pl.DataFrame:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 import polars as pl
 from pydantic import Field
 
@@ -17,6 +19,8 @@ class ExactDedupFilter(Filter):
     on row order, so it is the same however the data was read. Rejection ``exact_duplicate``: the score is the size
     of the duplicate group and the detail names the row kept in its place.
     """
+
+    row_local: ClassVar[bool] = False
 
     lowercase: bool = Field(True, description="Compare case-insensitively")
     ignore_punctuation: bool = Field(True, description="Ignore everything but letters, digits and whitespace")

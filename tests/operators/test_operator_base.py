@@ -106,7 +106,8 @@ def test_sequential_runs_in_one_pass_and_names_the_rule_of_each_rejection():
     assert reasons == {"b": "word_count_too_short", "c": "too_many_exclamations", "d": "exact_duplicate"}
     scores = result.scores.sort("_row_id")
     assert scores.columns == ["_row_id", "word_count", "exclamations", "duplicate_group_size"]
-    assert scores.row(1) == ("b", 1.0, None, None)  # rejected first: later rules never saw it
+    # Fused row-local filters score every row; dedup is not row-local, so only the rows kept so far reach it.
+    assert scores.row(1) == ("b", 1.0, 0.0, None)
 
 
 def test_sequential_refuses_generators():
@@ -129,3 +130,25 @@ class Upper(Refiner):
 
 def test_a_custom_refiner_needs_no_registration_to_run():
     assert Upper()(pl.DataFrame({"text": ["a"]}))["text"].to_list() == ["A"]
+
+
+def test_fused_filters_on_different_columns_keep_distinct_reasons_and_scores():
+    df = pl.DataFrame(
+        {"_row_id": ["a", "b", "c"], "title": ["x", "two words", "three word title"], "text": ["a b c"] * 3}
+    )
+    stage = Sequential(
+        (WordCountFilter(min_words=3), {"input_key": "text"}), (WordCountFilter(min_words=2), {"input_key": "title"})
+    )
+    result = stage.run([df])
+    assert result.kept["_row_id"].to_list() == ["b", "c"]
+    assert result.rejected.select("_row_id", "_reject_rule", "_reject_score").rows() == [
+        ("a", "word_count_too_short.2", 1.0)
+    ]
+    assert result.scores.columns == ["_row_id", "word_count", "word_count.2"]
+
+
+def test_rows_rejected_earlier_in_a_stage_cannot_win_a_dedup_group():
+    df = pl.DataFrame({"_row_id": ["a", "b"], "text": ["the same text here!!", "the same text here"]})
+    result = Sequential(ShoutFilter(), ExactDedupFilter()).run([df])
+    assert result.kept["_row_id"].to_list() == ["b"]
+    assert dict(result.rejected.select("_row_id", "_reject_rule").iter_rows()) == {"a": "too_many_exclamations"}
