@@ -102,7 +102,7 @@ def _walk(traced: TracedPipeline, store: DeltaStore, step: str, row_id: str) -> 
             source_line=row.get(SOURCE_LINE),
             **hop_fields,
         )
-    if node.step.generates_rows:
+    if node.step.generates_rows and status != "rejected":  # a rejected input row keeps its own id
         parents = row.get(PARENT_IDS) or []
         upstream = [_walk_inputs(traced, store, node.inputs, parent) for parent in parents]
         return Hop(status="generated" if status == "kept" else status, upstream=upstream, **hop_fields)

@@ -13,12 +13,15 @@ from operators.base import (
     Rule,
     Write,
 )
+from operators.evaluate.llm_quality_score import LLMQualityScoreEvaluator
 from operators.evaluate.prompted_evaluator import PromptedEvaluator
 from operators.evaluate.text_stats import TextStatsEvaluator
+from operators.filter.alpagasus_judge import AlpagasusJudgeFilter
 from operators.filter.exact_dedup import ExactDedupFilter
 from operators.filter.prompted_filter import PromptedFilter
 from operators.filter.word_count import WordCountFilter
 from operators.generate.prompted_generator import PromptedGenerator
+from operators.generate.sft_pair import SftPairGenerator
 from operators.generate.split_paragraphs import SplitParagraphsGenerator
 from operators.llm.prompt import PromptTemplate
 from operators.llm.protocol import LLM, LLMResult
@@ -33,6 +36,7 @@ from operators.source import FileSource
 
 __all__ = [
     "LLM",
+    "AlpagasusJudgeFilter",
     "BoundOperator",
     "Category",
     "ColumnExpressionRefiner",
@@ -43,6 +47,7 @@ __all__ = [
     "FileSource",
     "Filter",
     "Generator",
+    "LLMQualityScoreEvaluator",
     "LLMResult",
     "NormalizeTextRefiner",
     "OpResult",
@@ -57,6 +62,7 @@ __all__ = [
     "Refiner",
     "Rule",
     "Sequential",
+    "SftPairGenerator",
     "SplitParagraphsGenerator",
     "TextStatsEvaluator",
     "TracedPipeline",

@@ -4,7 +4,8 @@ A subclass writes two pure methods, as in distilabel: ``json_schema()`` (None fo
 ``parse(result, row, **keys) -> {column: value}``. The base renders the prompts, makes the call through the
 ``LLM`` protocol and assembles the output. A row whose call failed, or whose answer cannot be parsed, is not
 dropped and gets no placeholder value: it goes to the rejected rows with ``_reject_rule = "llm_<error kind>"`` and
-the message in ``_reject_detail``.
+the message in ``_reject_detail``. With ``new_rows = True`` (synthesis: a pair generated from a seed document is a
+new sample) the answered rows get new ids and name their seed row in ``_parent_ids``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, ClassVar
 import polars as pl
 from pydantic import Field
 
-from operators.base import Operator, OpResult
+from operators.base import Operator, OpResult, assign_generated_ids
 from operators.columns import REJECT_DETAIL, REJECT_RULE, REJECT_SCORE
 from operators.llm.prompt import PromptTemplate
 from operators.llm.protocol import LLM, LLMResult
@@ -91,8 +92,9 @@ class LLMOperator(Operator):
         result = self.decide(answered.filter(~failed).drop(REJECT_RULE, REJECT_DETAIL), keys)
         rejected_calls = answered.filter(failed).with_columns(pl.lit(None, pl.Float64).alias(REJECT_SCORE))
         rejected = [frame for frame in (rejected_calls, result.rejected) if frame is not None and frame.height]
+        kept = assign_generated_ids(result.kept, salt=self.fingerprint(keys)) if self.new_rows else result.kept
         return OpResult(
-            kept=result.kept,
+            kept=kept,
             rejected=pl.concat(rejected, how="diagonal_relaxed") if rejected else rejected_calls,
             scores=result.scores,
         )

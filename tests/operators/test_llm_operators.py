@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from operators import (
+    AlpagasusJudgeFilter,
     FileSource,
     LLMResult,
     Pipeline,
@@ -17,6 +18,7 @@ from operators import (
     PromptedGenerator,
     PromptedRefiner,
     PromptTemplate,
+    SftPairGenerator,
 )
 from operators.errors import DataflowError, KeyValidationError
 
@@ -138,3 +140,35 @@ def test_missing_engine_and_bad_ranges_are_clear_errors():
         PromptedRefiner(prompt=RATE).bind({}).run([ROWS])
     with pytest.raises(ValidationError, match="must be below max_score"):
         PromptedEvaluator(prompt=RATE, min_score=5, max_score=1)
+
+
+def test_sft_pairs_are_new_rows_that_name_their_seed():
+    seeds = pl.DataFrame({"_row_id": ["s1", "s2"], "text": ["Tides follow the moon.", "Bread rises."]})
+    op = SftPairGenerator()
+    answers = {
+        op.prompt.render({"text": "Tides follow the moon."}): as_json(
+            {"instruction": "Why are there tides?", "response": "Because the moon's gravity pulls the oceans."}
+        ),
+        op.prompt.render({"text": "Bread rises."}): as_json({"instruction": "Bread?", "response": "Yes."}),
+    }
+    result = op.run(seeds, llm=ScriptedLLM(answers))
+    pair = result.kept.row(0, named=True)
+    assert pair["_parent_ids"] == ["s1"] and pair["_row_id"] not in {"s1", "s2"}
+    assert pair["instruction"] == "Why are there tides?"
+    assert result.rejected.select("_row_id", "_reject_rule").rows() == [("s2", "llm_unparseable_answer")]
+
+
+def test_alpagasus_judge_keeps_pairs_rated_at_least_4_5():
+    op = AlpagasusJudgeFilter()
+    pairs = pl.DataFrame(
+        {"_row_id": ["p", "q"], "instruction": ["Add 2 and 2.", "Name a colour."], "response": ["4", "Blue."]}
+    )
+    answers = {
+        op.prompt.render(pairs.row(0, named=True)): as_json({"score": 5, "rationale": "correct"}),
+        op.prompt.render(pairs.row(1, named=True)): as_json({"score": 4, "rationale": "fine but terse"}),
+    }
+    result = op.run(pairs, llm=ScriptedLLM(answers))
+    assert result.kept["_row_id"].to_list() == ["p"]
+    assert result.rejected.select("_row_id", "_reject_rule", "_reject_score").rows() == [
+        ("q", "llm_score_out_of_range", 4.0)
+    ]
