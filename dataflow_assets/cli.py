@@ -99,6 +99,10 @@ def _print_summary(summary: RunSummary) -> None:
             str(step.delta_version),
         )
     console.print(table)
+    failed = [name for name, passed in summary.checks.items() if not passed]
+    console.print(f"Checks: {len(summary.checks) - len(failed)} of {len(summary.checks)} passed")
+    for name in failed:
+        console.print(f"  [yellow]![/] {name}")
 
 
 @app.command()

@@ -6,11 +6,13 @@ changing one parameter makes exactly that asset and its descendants stale. Parti
 partitions to every step downstream of them, up to the first fan-in step (``dataset.all_partitions()``).
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
+from dataflow_assets.checks import step_checks
 from operators.base import OpResult
 from operators.errors import PipelineDefinitionError
 from operators.pipeline import Pipeline, TracedPipeline
@@ -22,19 +24,32 @@ from resources.ingest import read_source
 IO_MANAGER_KEY = "delta_io"
 
 
-def compile_pipeline(pipeline: Pipeline | TracedPipeline) -> list[dg.AssetsDefinition]:
-    """Trace ``pipeline`` (checking every key binding) and return one asset per step."""
+@dataclass(frozen=True)
+class CompiledPipeline:
+    assets: list[dg.AssetsDefinition]
+    checks: list[dg.AssetChecksDefinition]
+
+
+def compile_pipeline(pipeline: Pipeline | TracedPipeline) -> CompiledPipeline:
+    """Trace ``pipeline`` (checking every key binding) and return one asset per step, and the steps' checks."""
     traced = pipeline.trace() if isinstance(pipeline, Pipeline) else pipeline
     partitions = _partitions_by_node(traced)
     assets = []
+    checks = []
     for name, node in traced.nodes.items():
+        checks += step_checks(
+            traced.group,
+            node,
+            text_columns=traced.text_columns,
+            max_rejection_rate=traced.max_rejection_rate.get(name),
+        )
         metadata = _asset_metadata(node, consumers=sum(n.inputs.count(name) for n in traced.nodes.values()))
         if node.is_source:
             assets.append(_source_asset(traced.group, node, partitions[name], metadata))
         else:
             fan_in = [partitions[name] is None and partitions[i] is not None for i in node.inputs]
             assets.append(_step_asset(traced.group, node, partitions[name], metadata, fan_in))
-    return assets
+    return CompiledPipeline(assets, checks)
 
 
 def _partitions_by_node(traced: TracedPipeline) -> dict[str, dg.PartitionsDefinition | None]:

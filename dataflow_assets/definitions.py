@@ -25,9 +25,13 @@ def data_root() -> Path:
 
 
 def build_definitions(pipelines: Iterable[Pipeline], root: Path | str) -> dg.Definitions:
-    assets = [asset for pipeline in pipelines for asset in compile_pipeline(pipeline)]
+    compiled = [compile_pipeline(pipeline) for pipeline in pipelines]
     resources = {IO_MANAGER_KEY: DeltaIOManager(root=str(root)), **engine_resources(root)}
-    return dg.Definitions(assets=assets, resources=resources)
+    return dg.Definitions(
+        assets=[a for c in compiled for a in c.assets],
+        asset_checks=[c for p in compiled for c in p.checks],
+        resources=resources,
+    )
 
 
 defs = build_definitions((make() for make in PIPELINES.values()), data_root())

@@ -38,6 +38,8 @@ class StepSummary:
 class RunSummary:
     run_ids: list[str]
     steps: list[StepSummary]
+    checks: dict[str, bool]
+    """``"group/step:check"`` -> passed, for every asset check that ran."""
 
 
 def materialize_pipeline(
@@ -56,10 +58,11 @@ def materialize_pipeline(
     ``resources`` gives the engines LLM steps use (default: from the environment, see ``dataflow_assets.engines``).
     """
     traced = pipeline.trace() if isinstance(pipeline, Pipeline) else pipeline
-    assets = compile_pipeline(traced)
+    compiled = compile_pipeline(traced)
     job_name = f"{traced.group}_pipeline"
     defs = dg.Definitions(
-        assets=assets,
+        assets=compiled.assets,
+        asset_checks=compiled.checks,
         jobs=[dg.define_asset_job(job_name, selection=dg.AssetSelection.groups(traced.group))],
         resources={
             IO_MANAGER_KEY: DeltaIOManager(root=str(root), target_file_size=target_file_size),
@@ -68,15 +71,18 @@ def materialize_pipeline(
         loggers={"progress": _progress_logger(on_event)},
     )
     job = defs.resolve_job_def(job_name)
-    partition_keys = _partition_keys(assets)
+    partition_keys = _partition_keys(compiled.assets)
     runs = [dict[str, str]()] if not partition_keys else _range_tags(partition_keys, partitions or partition_keys)
     steps: dict[str, StepSummary] = {}
+    checks: dict[str, bool] = {}
     run_ids: list[str] = []
     for tags in runs:
         result = job.execute_in_process(
             run_config={"loggers": {"progress": {}}}, instance=instance, tags=tags, raise_on_error=False
         )
         run_ids.append(result.run_id)
+        for evaluation in result.get_asset_check_evaluations():
+            checks[f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"] = evaluation.passed
         if not result.success:
             _raise_failure(result)
         # A run over a partition range records one materialization per partition, all with the step's metadata.
@@ -89,7 +95,7 @@ def materialize_pipeline(
         for asset, materialization in per_step.items():
             steps[asset] = _merge(steps.get(asset), materialization)
     ordered = [steps[f"{traced.group}/{name}"] for name in traced.nodes if f"{traced.group}/{name}" in steps]
-    return RunSummary(run_ids=run_ids, steps=ordered)
+    return RunSummary(run_ids=run_ids, steps=ordered, checks=checks)
 
 
 def local_instance(home: Path | str) -> dg.DagsterInstance:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import polars as pl
@@ -31,6 +31,10 @@ class Pipeline:
 
     group: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    text_columns: ClassVar[tuple[str, ...]] = ()
+    """Columns that must never be null or empty where a step has them (checked after every step)."""
+    max_rejection_rate: ClassVar[dict[str, float]] = {}
+    """Step -> the largest share of its rows it may reject before its ``rejection_rate`` check warns."""
 
     def __init__(self) -> None:
         object.__setattr__(self, "_members", {})
@@ -60,13 +64,17 @@ class Pipeline:
     def trace(self) -> TracedPipeline:
         group = self.group_name()
         names = {id(member): name for name, member in self.__dict__.get("_members", {}).items()}
-        return TracedPipeline(group, trace(group, names, self.forward))
+        return TracedPipeline(
+            group, trace(group, names, self.forward), self.text_columns, dict(self.max_rejection_rate)
+        )
 
 
 @dataclass(frozen=True)
 class TracedPipeline:
     group: str
     nodes: dict[str, Node]
+    text_columns: tuple[str, ...] = ()
+    max_rejection_rate: dict[str, float] = field(default_factory=dict)
 
     def sources(self) -> list[Node]:
         return [n for n in self.nodes.values() if n.is_source]

@@ -26,6 +26,8 @@ SAMPLE_DATA = Path(__file__).parent / "data"
 class DemoPipeline(Pipeline):
     group = "demo"
     description = "Core operators on the bundled sample shards: normalize, score, filter, dedup, split."
+    text_columns = ("text", "paragraph")
+    max_rejection_rate = {"quality": 0.5, "dedup": 0.3}
 
     def __init__(self, data_dir: Path | str = SAMPLE_DATA, *, min_words: int = 8) -> None:
         super().__init__()

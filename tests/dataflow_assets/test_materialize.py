@@ -12,6 +12,7 @@ from deltalake import DeltaTable
 from dataflow_assets.compiler import compile_pipeline
 from dataflow_assets.demo.pipeline import DemoPipeline
 from dataflow_assets.runner import materialize_pipeline
+from operators import ColumnExpressionRefiner
 from operators.errors import DataflowError
 from resources.delta_io import DeltaIOManager
 from resources.delta_store import DeltaStore
@@ -81,7 +82,7 @@ def test_one_partition_is_rematerialized_without_touching_the_others(shards, del
 
 
 def stale_steps(instance, pipeline) -> set[str]:
-    resolver = get_stale_status_resolver(instance, compile_pipeline(pipeline))
+    resolver = get_stale_status_resolver(instance, compile_pipeline(pipeline).assets)
     traced = pipeline.trace()
     stale = set()
     for name, node in traced.nodes.items():
@@ -100,7 +101,7 @@ def test_changing_one_parameter_makes_that_step_and_its_descendants_stale(shards
     changed = DemoPipeline(shards, min_words=20)
     assert stale_steps(instance, changed) == {"quality"}
 
-    assets = compile_pipeline(changed)
+    assets = compile_pipeline(changed).assets
     resources = {"delta_io": DeltaIOManager(root=str(delta_root))}
     for step, now_stale in (("quality", {"dedup"}), ("dedup", {"paragraphs"}), ("paragraphs", set())):
         tags = {
@@ -114,7 +115,7 @@ def test_changing_one_parameter_makes_that_step_and_its_descendants_stale(shards
 
 
 def test_a_step_whose_upstream_was_never_materialized_fails_clearly(shards, delta_root, instance):
-    assets = compile_pipeline(DemoPipeline(shards))
+    assets = compile_pipeline(DemoPipeline(shards)).assets
     result = dg.materialize(
         assets,
         selection=[dg.AssetKey(["demo", "normalize"])],
@@ -145,7 +146,7 @@ def test_fan_in_reads_the_partitions_materialized_so_far(shards, delta_root, ins
 def test_a_partitioned_step_refuses_an_upstream_partition_that_is_missing(shards, delta_root, instance):
     materialize_pipeline(DemoPipeline(shards), root=delta_root, instance=instance, partitions=["shard-001.jsonl"])
     result = dg.materialize(
-        compile_pipeline(DemoPipeline(shards)),
+        compile_pipeline(DemoPipeline(shards)).assets,
         selection=[dg.AssetKey(["demo", "normalize"])],
         partition_key="shard-002.jsonl",
         instance=instance,
@@ -172,3 +173,23 @@ def test_frames_just_written_are_handed_on_without_reading_them_back(shards, del
     reads.clear()
     materialize_pipeline(DemoPipeline(shards), root=delta_root, instance=instance, partitions=["shard-001.jsonl"])
     assert reads == ["demo/quality"]  # dedup reads every partition of quality, including the two not rewritten
+
+
+def test_every_step_is_checked_and_a_failed_blocking_check_stops_the_flow(shards, delta_root, instance):
+    summary = materialize_pipeline(DemoPipeline(shards), root=delta_root, instance=instance)
+    assert summary.checks["demo/dedup:rejection_rate"] is True
+    assert summary.checks["demo/paragraphs:text_present"] is True
+    assert all(summary.checks.values())
+    assert len([c for c in summary.checks if c.startswith("demo/raw:")]) == 3  # ids, schema, text
+
+    class EmptiesText(DemoPipeline):
+        def forward(self):
+            docs = self.normalize(self.raw(), input_key="text", output_key="text")
+            docs = self.quality(docs)
+            return self.dedup(self.blank(docs, output_key="text").all_partitions(), input_key="text")
+
+    broken = EmptiesText(shards)
+    broken.blank = ColumnExpressionRefiner(expression="CASE WHEN word_count > 40 THEN '' ELSE text END")
+    with pytest.raises(DataflowError, match="text_present"):
+        materialize_pipeline(broken, root=delta_root / "broken", instance=instance)
+    assert not (delta_root / "broken" / "demo" / "dedup").exists()
