@@ -252,39 +252,42 @@ class Filter(Operator):
 
 
 def apply_rules(df: pl.DataFrame, rules: dict[str, Rule]) -> OpResult:
-    """Evaluate all rules in one pass; a row is rejected by the first rule (in order) that does not keep it.
+    """Evaluate all rules in one pass; a row is rejected by the first rule (in order) that does not keep it, and
+    carries that rule's name, score and detail.
 
-    A rule whose condition is null for a row (e.g. the text is null) rejects it: a row that cannot be judged is
-    not waved through.
+    Scores and keep flags are computed once, as columns of one ``with_columns`` (so polars evaluates them in
+    parallel and shares common sub-expressions); the choice of the first failing rule then only reads them. A rule
+    whose condition is null for a row (e.g. the text is null) rejects it: a row that cannot be judged is not waved
+    through.
     """
     scores: dict[str, pl.Expr] = {}
     for rule in rules.values():
         scores.setdefault(rule.score.meta.output_name(), rule.score.cast(pl.Float64))
-    keep_flags = [rule.keep.fill_null(False) for rule in rules.values()]
-    first_failure = [(~flag, reason, rule) for flag, (reason, rule) in zip(keep_flags, rules.items(), strict=True)]
-    reject_rule = pl.coalesce([pl.when(failed).then(pl.lit(reason)) for failed, reason, _ in first_failure])
-    reject_score = pl.coalesce(
-        [pl.when(failed).then(pl.col(f"__score_{rule.score.meta.output_name()}")) for failed, _, rule in first_failure]
-    )
-    reject_detail = pl.coalesce(
-        [
-            pl.when(failed).then(rule.detail.cast(pl.String) if rule.detail is not None else pl.lit(None, pl.String))
-            for failed, _, rule in first_failure
-        ]
-    )
+    keeps = {f"__keep_{i}": rule.keep.fill_null(False) for i, rule in enumerate(rules.values())}
+    details = {
+        f"__detail_{i}": rule.detail.cast(pl.String) for i, rule in enumerate(rules.values()) if rule.detail is not None
+    }
+    reject_rule = reject_score = reject_detail = None
+    for i, (reason, rule) in enumerate(rules.items()):
+        failed = ~pl.col(f"__keep_{i}")
+        score = pl.col(f"__score_{rule.score.meta.output_name()}")
+        detail = pl.col(f"__detail_{i}") if f"__detail_{i}" in details else pl.lit(None, pl.String)
+        reject_rule = (reject_rule.when(failed) if reject_rule is not None else pl.when(failed)).then(pl.lit(reason))
+        reject_score = (reject_score.when(failed) if reject_score is not None else pl.when(failed)).then(score)
+        reject_detail = (reject_detail.when(failed) if reject_detail is not None else pl.when(failed)).then(detail)
+    helper_columns = [*(f"__score_{name}" for name in scores), *keeps, *details]
     judged = (
         df.lazy()
-        .with_columns(**{f"__score_{name}": expr for name, expr in scores.items()})
+        .with_columns(**{f"__score_{name}": expr for name, expr in scores.items()}, **keeps, **details)
         .with_columns(
-            reject_rule.cast(pl.String).alias(REJECT_RULE),
-            reject_score.alias(REJECT_SCORE),
-            reject_detail.alias(REJECT_DETAIL),
+            reject_rule.otherwise(None).cast(pl.String).alias(REJECT_RULE),
+            reject_score.otherwise(None).alias(REJECT_SCORE),
+            reject_detail.otherwise(None).cast(pl.String).alias(REJECT_DETAIL),
         )
         .collect()
     )
     score_columns = [pl.col(f"__score_{name}").alias(name) for name in scores]
     rejected_mask = pl.col(REJECT_RULE).is_not_null()
-    helper_columns = [f"__score_{name}" for name in scores]
     return OpResult(
         kept=judged.filter(~rejected_mask).drop(*helper_columns, REJECT_RULE, REJECT_SCORE, REJECT_DETAIL),
         rejected=judged.filter(rejected_mask).drop(*helper_columns),

@@ -7,7 +7,7 @@ template reads are found by parsing it, so a pipeline checks them at compile tim
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import lru_cache
 from typing import Any
 
 import jinja2
@@ -17,6 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from operators.errors import DataflowError
 
 _ENVIRONMENT = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+@lru_cache(maxsize=256)
+def _compiled(template: str) -> jinja2.Template:
+    """Compiled once per template text; kept out of the model so that templates stay plain, copyable data."""
+    return _ENVIRONMENT.from_string(template)
 
 
 class PromptTemplate(BaseModel):
@@ -34,10 +40,6 @@ class PromptTemplate(BaseModel):
     def id(self) -> str:
         return f"{self.name}@{self.version}"
 
-    @cached_property
-    def _compiled(self) -> jinja2.Template:
-        return _ENVIRONMENT.from_string(self.template)
-
     def columns(self) -> list[str]:
         """The row columns the template reads."""
         try:
@@ -48,7 +50,7 @@ class PromptTemplate(BaseModel):
 
     def render(self, row: dict[str, Any]) -> str:
         try:
-            return self._compiled.render(**row)
+            return _compiled(self.template).render(**row)
         except jinja2.UndefinedError as error:
             raise DataflowError(
                 f"prompt template {self.id}: {error.message}",

@@ -152,3 +152,13 @@ def test_rows_rejected_earlier_in_a_stage_cannot_win_a_dedup_group():
     result = Sequential(ShoutFilter(), ExactDedupFilter()).run([df])
     assert result.kept["_row_id"].to_list() == ["b"]
     assert dict(result.rejected.select("_row_id", "_reject_rule").iter_rows()) == {"a": "too_many_exclamations"}
+
+
+def test_a_rejected_row_carries_the_score_and_detail_of_the_first_failing_rule():
+    text = pl.col("text")
+    rules = {
+        "first": Rule(score=pl.lit(None, pl.Float64).alias("unknown"), keep=text.str.len_chars() > 100),
+        "second": Rule(score=text.str.len_chars().alias("chars"), keep=pl.lit(False), detail=pl.lit("from second")),
+    }
+    rejected = apply_rules(pl.DataFrame({"_row_id": ["a"], "text": ["short"]}), rules).rejected
+    assert rejected.select("_reject_rule", "_reject_score", "_reject_detail").row(0) == ("first", None, None)
