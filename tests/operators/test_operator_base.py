@@ -21,6 +21,7 @@ from operators import (
     get_operator,
     list_operators,
 )
+from operators.base import apply_rules
 from operators.errors import (
     DataflowError,
     KeyValidationError,
