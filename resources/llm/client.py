@@ -162,6 +162,8 @@ class LLMClient:
         results: dict[int, LLMResult] = {
             i: _answered(hits[key], json_schema, cached=True) for i, key in enumerate(keys) if key in hits
         }
+        with self._lock:
+            self._usage.errors.update(r.error for r in results.values() if r.error)  # cached invalid answers
         fresh = self._answer({i: _Pending(r) for i, r in enumerate(requests) if i not in results})
         results.update(fresh)
         if self.cache is not None:
@@ -226,17 +228,21 @@ class LLMClient:
                 if isinstance(outcome, CallError) and outcome.fatal:
                     raise LLMConfigurationError(f"{self.model_id}: {outcome.message}")
             return {i: (outcome, share) for i, outcome in zip(indices, outcomes, strict=True)}
+        stop = threading.Event()  # set on a fatal error: no new attempt starts, backoff sleeps end at once
         with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="llm") as pool:
-            futures = {i: pool.submit(self._complete_with_retries, r) for i, r in requests.items()}
+            futures = {i: pool.submit(self._complete_with_retries, r, stop) for i, r in requests.items()}
             try:
                 return {i: future.result() for i, future in futures.items()}
             except LLMConfigurationError:
+                stop.set()
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
 
-    def _complete_with_retries(self, request: Request) -> tuple[Completion | CallError, float]:
+    def _complete_with_retries(self, request: Request, stop: threading.Event) -> tuple[Completion | CallError, float]:
         attempt, first_started = 0, time.perf_counter()
         while True:
+            if stop.is_set():
+                return CallError("cancelled", "another call failed fatally"), time.perf_counter() - first_started
             self.limiter.acquire()
             started = time.perf_counter()
             try:
@@ -244,9 +250,10 @@ class LLMClient:
             except CallError as error:
                 self._record_calls([time.perf_counter() - started])
                 if error.fatal and (error.kind != "unreachable" or not self._answered_once):
+                    stop.set()
                     raise LLMConfigurationError(f"{self.model_id}: {error.message}") from None
                 if (error.retryable or error.kind == "unreachable") and attempt < self.retry.max_retries:
-                    time.sleep(self.retry.delay(attempt, error.retry_after))
+                    stop.wait(self.retry.delay(attempt, error.retry_after))
                     attempt += 1
                     with self._lock:
                         self._usage.retries += 1

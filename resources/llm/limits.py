@@ -13,8 +13,9 @@ import time
 class _Bucket:
     def __init__(self, per_minute: float) -> None:
         self.rate = per_minute / 60.0
-        self.capacity = per_minute
-        self.level = per_minute
+        # At most one second's worth in hand: a full minute's would let a whole minute of requests out at once.
+        self.capacity = max(1.0, self.rate)
+        self.level = self.capacity
         self.stamp = time.monotonic()
 
     def refill(self, now: float) -> None:

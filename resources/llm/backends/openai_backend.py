@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import httpx
 import openai
+from openai.types.chat import ChatCompletion
 
 from resources.llm.backend import CallError, Completion, Request
 
@@ -52,6 +52,10 @@ class OpenAIBackend:
             response = self._client.chat.completions.create(**self.arguments(request))
         except openai.APIError as error:
             raise self._classify(error) from None
+        except ValueError as error:  # a 200 whose body is not JSON
+            raise CallError("bad_response", self._scrub(f"the reply is not JSON: {error}"), retryable=True) from None
+        if not isinstance(response, ChatCompletion):  # a 200 whose body is not a chat completion
+            raise CallError("bad_response", "the reply is not a chat completion", retryable=True)
         if not response.choices or response.choices[0].message.content is None:
             raise CallError("empty_answer", "the server returned no message content", retryable=True)
         usage = response.usage
@@ -77,7 +81,8 @@ class OpenAIBackend:
         if isinstance(error, openai.APITimeoutError):
             return CallError("timeout", "no answer before the timeout", retryable=True)
         if isinstance(error, openai.APIConnectionError):
-            if isinstance(error.__cause__, httpx.ConnectError):
+            # By name: openai 3 runs on httpx2, older releases on httpx; both call it ConnectError.
+            if type(error.__cause__).__name__ == "ConnectError":
                 return CallError("unreachable", f"nothing answers at {self.base_url}", fatal=True)
             return CallError("connection_dropped", self._scrub(str(error.__cause__ or error)), retryable=True)
         if isinstance(error, openai.APIStatusError):
@@ -113,7 +118,8 @@ def _server_message(error: openai.APIStatusError) -> str:
     return str(error.message)[:500]
 
 
-def _retry_after(response: httpx.Response | None) -> float | None:
+def _retry_after(response: Any) -> float | None:
+    """Seconds from a ``Retry-After`` header (an httpx or httpx2 response), when given as a number."""
     value = response.headers.get("retry-after") if response is not None else None
     try:
         return max(0.0, float(value)) if value is not None else None
