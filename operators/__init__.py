@@ -13,11 +13,15 @@ from operators.base import (
     Rule,
     Write,
 )
+from operators.evaluate.language_id import LanguageIdEvaluator
 from operators.evaluate.llm_quality_score import LLMQualityScoreEvaluator
 from operators.evaluate.prompted_evaluator import PromptedEvaluator
 from operators.evaluate.text_stats import TextStatsEvaluator
 from operators.filter.alpagasus_judge import AlpagasusJudgeFilter
+from operators.filter.c4_quality import C4QualityFilter
 from operators.filter.exact_dedup import ExactDedupFilter
+from operators.filter.fineweb_quality import FineWebQualityFilter
+from operators.filter.language import LanguageFilter
 from operators.filter.prompted_filter import PromptedFilter
 from operators.filter.word_count import WordCountFilter
 from operators.generate.prompted_generator import PromptedGenerator
@@ -26,10 +30,15 @@ from operators.generate.split_paragraphs import SplitParagraphsGenerator
 from operators.llm.prompt import PromptTemplate
 from operators.llm.protocol import LLM, LLMResult
 from operators.pipeline import Dataset, Pipeline, TracedPipeline
+from operators.refine.c4_line_cleaner import C4LineCleanerRefiner
 from operators.refine.column_expression import ColumnExpressionRefiner
 from operators.refine.concat_rows import ConcatRowsRefiner
 from operators.refine.normalize_text import NormalizeTextRefiner
 from operators.refine.prompted_refiner import PromptedRefiner
+from operators.refine.redact_pii import RedactPiiRefiner
+from operators.refine.remove_emoji import RemoveEmojiRefiner
+from operators.refine.remove_html import RemoveHtmlRefiner
+from operators.refine.remove_urls import RemoveUrlsRefiner
 from operators.registry import get_operator, list_operators
 from operators.sequential import Sequential
 from operators.source import FileSource
@@ -38,6 +47,8 @@ __all__ = [
     "LLM",
     "AlpagasusJudgeFilter",
     "BoundOperator",
+    "C4LineCleanerRefiner",
+    "C4QualityFilter",
     "Category",
     "ColumnExpressionRefiner",
     "ConcatRowsRefiner",
@@ -46,9 +57,12 @@ __all__ = [
     "ExactDedupFilter",
     "FileSource",
     "Filter",
+    "FineWebQualityFilter",
     "Generator",
     "LLMQualityScoreEvaluator",
     "LLMResult",
+    "LanguageFilter",
+    "LanguageIdEvaluator",
     "NormalizeTextRefiner",
     "OpResult",
     "Operator",
@@ -59,7 +73,11 @@ __all__ = [
     "PromptedGenerator",
     "PromptedRefiner",
     "Read",
+    "RedactPiiRefiner",
     "Refiner",
+    "RemoveEmojiRefiner",
+    "RemoveHtmlRefiner",
+    "RemoveUrlsRefiner",
     "Rule",
     "Sequential",
     "SftPairGenerator",

@@ -223,7 +223,8 @@ class Refiner(Operator):
 
     def run(self, *frames: pl.DataFrame, **keys: str) -> OpResult:
         (df,) = frames
-        return OpResult(kept=df.with_columns(**self.expressions(**self.bind_keys(keys))))
+        # Lazily, so that outputs built from the same sub-expression (a word list) compute it once.
+        return OpResult(kept=df.lazy().with_columns(**self.expressions(**self.bind_keys(keys))).collect())
 
 
 class Evaluator(Refiner):
