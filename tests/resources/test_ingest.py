@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 import pytest
 
 import resources.ingest as ingest
@@ -97,6 +98,8 @@ def test_fast_and_precise_paths_give_the_same_rows(tmp_path: Path, monkeypatch: 
         ('{"text": "a", "n": 1}{"text": "b", "n": 2}', "malformed_json"),  # pyarrow alone would read two rows
         ('{"text": "a", "n": 1, "text": 7}', "wrong_type"),  # the last duplicate key wins, as in Python
         (' {"text": "a"}', "missing_column"),
+        ('{"text": "a", "n": 1, "x": NaN}', "malformed_json"),  # pyarrow alone would read NaN, even in extra columns
+        ('{"text": "a", "n": 1}\x0c', "malformed_json"),  # form feed: whitespace to ``strip`` but not to JSON
     ],
 )
 def test_one_subtle_bad_line_late_in_a_clean_file_is_caught(tmp_path: Path, line: str, reason: str) -> None:
@@ -105,6 +108,132 @@ def test_one_subtle_bad_line_late_in_a_clean_file_is_caught(tmp_path: Path, line
 
     assert result.rows.height == 199
     assert problems(result) == [(200, reason, line)]
+
+
+def read_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes | str, columns: dict[str, str]
+) -> tuple[IngestResult, IngestResult]:
+    """``content`` read as usual, then with the fast path turned off, so that the line-by-line path reads it."""
+    usual = read(tmp_path, "a.jsonl", content, columns)
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest, "_read_jsonl_fast", lambda *_: None)
+        precise = read(tmp_path, "a.jsonl", content, columns)
+    return usual, precise
+
+
+def assert_same(usual: IngestResult, precise: IngestResult) -> None:
+    assert usual.rows.schema == precise.rows.schema
+    assert usual.rows.equals(precise.rows)
+    assert repr(usual.rows.to_dicts()) == repr(precise.rows.to_dicts())  # tells -0.0 from 0.0
+    assert usual.quarantine.equals(precise.quarantine) and usual.rows_in == precise.rows_in
+
+
+def takes_fast_path(tmp_path: Path, content: bytes | str, columns: dict[str, str]) -> bool:
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    source = FileSource(path=str(tmp_path), columns=columns)
+    return ingest._read_jsonl_fast(path.read_bytes(), source, path) is not None
+
+
+def test_fast_path_types_extra_columns_as_the_precise_path_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = [
+        {"text": "a", "n": 1, "i": 1, "f": 0.5, "mix": 1, "s": "x", "b": True, "none": None, "ints": [1, 2]},
+        {"text": "b", "n": 2, "mix": 2.5, "day": "2024-01-31", "lists": [[1], []], "leading": [None, 1]},
+        {"text": "c", "n": 3, "nested": {"at": "2024-01-31 10:00:00"}, "objs": [{"k": 1.5}], "": "empty key"},
+        {"text": "d", "n": 4, "b": False, "ints": [], "tiny": 5e-324, "day": "not a date", "\u00e9": "escaped"},
+    ]
+    content = jsonl(*records)  # json.dumps writes the key "é" as the escape "\\u00e9"
+    assert takes_fast_path(tmp_path, content, TEXT_AND_N)
+    usual, precise = read_both(tmp_path, monkeypatch, content, TEXT_AND_N)
+
+    assert_same(usual, precise)
+    assert usual.rows.select(pl.exclude(META, "text", "n")).schema == pl.Schema(
+        {"i": pl.Int64, "f": pl.Float64, "mix": pl.Float64, "s": pl.String, "b": pl.Boolean, "none": pl.Null}
+        | {"ints": pl.List(pl.Int64), "day": pl.String, "lists": pl.List(pl.List(pl.Int64))}
+        | {
+            "leading": pl.List(pl.Int64),
+            "nested": pl.Struct({"at": pl.String}),
+            "objs": pl.List(pl.Struct({"k": pl.Float64})),
+        }
+        | {"": pl.String, "tiny": pl.Float64, "\u00e9": pl.String}
+    )
+    assert usual.rows["day"].to_list() == [None, "2024-01-31", None, "not a date"]  # text, not a timestamp
+
+
+def test_crlf_lines_and_trailing_blank_lines_take_the_fast_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = jsonl(*({"text": f"t{i}", "n": i} for i in range(50))).replace("\n", "\r\n") + "\r\n \n\n"
+    assert takes_fast_path(tmp_path, content, TEXT_AND_N)
+    assert_same(*read_both(tmp_path, monkeypatch, content, TEXT_AND_N))
+
+
+CLEAN = jsonl(*({"text": "t", "n": i, "score": 0.5} for i in range(1, 6)))
+
+
+@pytest.mark.parametrize(
+    ("content", "columns"),
+    [
+        pytest.param(CLEAN + '{"text": "t", "n": 6, "x": -Infinity}', TEXT_AND_N, id="infinity"),
+        pytest.param(CLEAN + '{"text": "t", "n": 6, "x": [99999999999999999999]}', TEXT_AND_N, id="int-beyond-int64"),
+        pytest.param(CLEAN + '{"text": "t", "n": 6, "f": 1e400}', TEXT_AND_N, id="float-beyond-double"),
+        pytest.param(
+            CLEAN + '{"text": "t", "n": 6, "score": 9223372036854775808}', {"score": "float"}, id="big-int-as-float"
+        ),
+        pytest.param(CLEAN + '{"text": "t", "n": 6, "score": -0}', {"score": "float"}, id="minus-zero-as-float"),
+        pytest.param(
+            CLEAN + '{"text": "t", "n": 6, "m": {"a": 1}}\n{"text": "t", "n": 7, "m": {"b": 1, "a": 2}}',
+            TEXT_AND_N,
+            id="object-keys-vary",
+        ),
+        pytest.param(
+            CLEAN.encode() + b'{"text": "t", "n": 6, "x": "caf\xe9"}', TEXT_AND_N, id="latin-1-in-extra-column"
+        ),
+        pytest.param(CLEAN + '{"text": "t", "n": 6, "x": "\\udc00"}', TEXT_AND_N, id="lone-surrogate"),
+        pytest.param(CLEAN + '{"text": "t", "n": 6, "x": [null, null]}', TEXT_AND_N, id="list-of-nulls"),
+        pytest.param(CLEAN + '{"text": "t", "n": 6, "x": 1, "x": "one"}', TEXT_AND_N, id="repeated-key"),
+        pytest.param(CLEAN + '{"text": "t", "n": 6}\rnull\n', TEXT_AND_N, id="carriage-return-only"),
+        pytest.param(CLEAN + '{"text": "t", "n": 6}  \n' + CLEAN, TEXT_AND_N, id="padded-line"),
+        pytest.param(CLEAN.encode() + b"\n" * 3 + CLEAN.encode(), TEXT_AND_N, id="blank-lines"),
+    ],
+)
+def test_what_the_fast_path_cannot_vouch_for_is_read_line_by_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str | bytes, columns: dict[str, str]
+) -> None:
+    columns = TEXT_AND_N | columns
+    assert not takes_fast_path(tmp_path, content, columns)
+    assert_same(*read_both(tmp_path, monkeypatch, content, columns))
+
+
+def test_an_object_across_two_lines_cannot_hide_two_objects_on_one_line(tmp_path: Path) -> None:
+    lines = ['{"text": "a", "n": 1, "x":', '{"y": 2}}', '{"text": "b", "n": 3}{"text": "c", "n": 4}']
+    result = read(tmp_path, "a.jsonl", CLEAN + "\n".join(lines) + "\n", TEXT_AND_N)  # as many objects as lines
+
+    assert result.rows["_source_line"].to_list() == [1, 2, 3, 4, 5]
+    assert [(line, reason) for line, reason, _ in problems(result)] == [(n, "malformed_json") for n in (6, 7, 8)]
+
+
+def test_extra_columns_follow_first_use_whatever_order_pyarrow_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyarrow infers a file's blocks on several threads and may order the columns by timing (seen on big files)."""
+    read_json = ingest._arrow_read_json
+
+    def reversed_columns(*args: object) -> pa.Table:
+        table = read_json(*args)
+        return table.select(table.column_names[::-1])
+
+    records = [{"text": "a", "n": 1, "b": 1, "a": None}, {"text": "b", "n": 2, "c": 1}, {"text": "c", "n": 3, "z": 1}]
+    records.append({"text": "d", "n": 4, "y": 1, "a": 2, "w": 1})  # two keys first used on the last line
+    _, precise = read_both(tmp_path, monkeypatch, jsonl(*records), TEXT_AND_N)
+    monkeypatch.setattr(ingest, "_arrow_read_json", reversed_columns)
+    assert takes_fast_path(tmp_path, jsonl(*records), TEXT_AND_N)
+    usual = read(tmp_path, "a.jsonl", jsonl(*records), TEXT_AND_N)
+
+    assert usual.rows.columns == precise.rows.columns == [*META, "text", "n", "b", "a", "c", "z", "y", "w"]
+    assert_same(usual, precise)
 
 
 def test_clean_json_array_numbers_records(tmp_path: Path) -> None:
