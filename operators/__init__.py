@@ -1,5 +1,6 @@
 """The operator library: polars in, polars out. Nothing in this package imports Dagster."""
 
+import operators.filter.dataflow  # noqa: F401  (registers DataFlow's 19 pre-training rules)
 from operators.base import (
     BoundOperator,
     Category,

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import jsonschema
@@ -284,12 +285,20 @@ def _schema_problem(text: str, schema: dict[str, Any] | None) -> str | None:
     if schema is None:
         return None
     try:
-        jsonschema.validate(json.loads(text), schema)
+        answer = json.loads(text)
     except json.JSONDecodeError as error:
         return f"not JSON ({error.msg} at position {error.pos})"
-    except jsonschema.ValidationError as error:
-        return error.message
-    return None
+    problem = jsonschema.exceptions.best_match(_validator(json.dumps(schema, sort_keys=True)).iter_errors(answer))
+    return problem.message if problem is not None else None
+
+
+@lru_cache(maxsize=64)
+def _validator(schema: str) -> jsonschema.protocols.Validator:
+    """One checked, compiled validator per schema: ``jsonschema.validate`` would check the schema on every answer."""
+    parsed = json.loads(schema)
+    validator_class = jsonschema.validators.validator_for(parsed)
+    validator_class.check_schema(parsed)
+    return validator_class(parsed)
 
 
 def _answered(

@@ -9,6 +9,7 @@ not thread-safe, so calls are serialized; with other work on a small machine one
 from __future__ import annotations
 
 import importlib.util
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -48,12 +49,16 @@ class LlamaCppBackend:
         if self._model is None:
             if not self.model_path.is_file():
                 raise CallError("model_not_found", f"no GGUF file at {self.model_path}", fatal=True)
+            # llama.cpp's OpenMP threads spin while idle by default, which starves everything else on a small,
+            # shared machine; read when the library loads, so set before the first import (a user's value wins).
+            os.environ.setdefault("OMP_WAIT_POLICY", "passive")
             from llama_cpp import Llama
 
             self._model = Llama(
                 model_path=str(self.model_path),
                 n_ctx=self.n_ctx,
                 n_threads=self.n_threads,
+                n_threads_batch=self.n_threads,  # prompt reading too, not every core
                 seed=self.seed,
                 verbose=False,
             )
