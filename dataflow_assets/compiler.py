@@ -13,7 +13,7 @@ import dagster as dg
 import polars as pl
 
 from dataflow_assets.checks import step_checks
-from operators.base import OpResult
+from operators.base import Category, OpResult
 from operators.errors import PipelineDefinitionError
 from operators.pipeline import Pipeline, TracedPipeline
 from operators.source import FileSource
@@ -36,11 +36,12 @@ def compile_pipeline(pipeline: Pipeline | TracedPipeline) -> CompiledPipeline:
     partitions = _partitions_by_node(traced)
     assets = []
     checks = []
+    filtered = _filtered_nodes(traced)
     for name, node in traced.nodes.items():
         checks += step_checks(
             traced.group,
             node,
-            text_columns=traced.text_columns,
+            text_columns=traced.text_columns if name in filtered else (),
             max_rejection_rate=traced.max_rejection_rate.get(name),
         )
         metadata = _asset_metadata(node, consumers=sum(n.inputs.count(name) for n in traced.nodes.values()))
@@ -50,6 +51,18 @@ def compile_pipeline(pipeline: Pipeline | TracedPipeline) -> CompiledPipeline:
             fan_in = [partitions[name] is None and partitions[i] is not None for i in node.inputs]
             assets.append(_step_asset(traced.group, node, partitions[name], metadata, fan_in))
     return CompiledPipeline(assets, checks)
+
+
+def _filtered_nodes(traced: TracedPipeline) -> set[str]:
+    """Steps at or after a filter. Text columns are required to be present only there: raw input may hold empty
+    documents, and removing them is the filters' job."""
+    filtered: set[str] = set()
+    for name, node in traced.nodes.items():
+        steps = getattr(node.step, "steps", [node.step])  # a Sequential's items, or the step itself
+        has_filter = any(getattr(getattr(s, "op", None), "category", None) is Category.FILTER for s in steps)
+        if has_filter or any(i in filtered for i in node.inputs):
+            filtered.add(name)
+    return filtered
 
 
 def _partitions_by_node(traced: TracedPipeline) -> dict[str, dg.PartitionsDefinition | None]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from operators.base import BoundOperator, Category, Filter, Operator, OpResult, Rule, apply_rules
+from operators.base import BoundOperator, Filter, Operator, OpResult, Rule, apply_rules
 from operators.columns import PARTITION, ROW_ID
 from operators.errors import PipelineDefinitionError
 
@@ -35,9 +35,9 @@ class Sequential:
             op, keys = item if isinstance(item, tuple) else (item, {})
             if not isinstance(op, Operator):
                 raise PipelineDefinitionError(f"Sequential item {position} is {type(op).__name__}, not an operator")
-            if op.category is Category.GENERATE:
+            if op.new_rows:
                 raise PipelineDefinitionError(
-                    f"Sequential item {position} ({type(op).__name__}) is a generator",
+                    f"Sequential item {position} ({type(op).__name__}) is a generator of new rows",
                     hint="generators mint new row ids; make them a step of their own",
                 )
             self.steps.append(op.bind(keys, where=f"Sequential item {position}"))
