@@ -23,6 +23,7 @@ from operators.filter.c4_quality import C4QualityFilter
 from operators.filter.exact_dedup import ExactDedupFilter
 from operators.filter.fineweb_quality import FineWebQualityFilter
 from operators.filter.language import LanguageFilter
+from operators.filter.minhash_dedup import MinHashDedupFilter
 from operators.filter.prompted_filter import PromptedFilter
 from operators.filter.word_count import WordCountFilter
 from operators.generate.prompted_generator import PromptedGenerator
@@ -64,6 +65,7 @@ __all__ = [
     "LLMResult",
     "LanguageFilter",
     "LanguageIdEvaluator",
+    "MinHashDedupFilter",
     "NormalizeTextRefiner",
     "OpResult",
     "Operator",

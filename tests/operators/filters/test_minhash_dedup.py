@@ -1,0 +1,224 @@
+"""MinHash-LSH dedup: planted clusters (near copies, exact copies, chains) among unrelated texts, decisions that do
+not depend on row order, and the incremental path against a band table of rows kept earlier."""
+
+import random
+
+import polars as pl
+import pytest
+
+from operators import Sequential, WordCountFilter
+from operators.errors import DataflowError
+from operators.filter.minhash_dedup import MinHashDedupFilter, _words
+from operators.registry import get_operator
+
+WORDS = [f"w{i}" for i in range(3000)]
+
+
+def text(seed: int, words: int = 200) -> str:
+    return " ".join(random.Random(seed).choices(WORDS, k=words))
+
+
+def edited(original: str, positions: list[int]) -> str:
+    """The text with the words at ``positions`` replaced by words no other text uses."""
+    words = original.split()
+    for position in positions:
+        words[position] = f"edit{position}"
+    return " ".join(words)
+
+
+def frame(rows: dict[str, str | None]) -> pl.DataFrame:
+    return pl.DataFrame({"_row_id": list(rows), "text": list(rows.values())}, schema_overrides={"text": pl.String})
+
+
+def rejections(result) -> dict[str, str]:
+    return dict(result.rejected.select("_row_id", "_reject_detail").iter_rows())
+
+
+def planted() -> pl.DataFrame:
+    a, b = text(1), text(2)
+    return frame(
+        {
+            "a": a,
+            "a_near": edited(a, [10, 100]),  # estimated Jaccard about 0.9
+            "a_copy": a.upper().replace(" ", "  ") + "!",  # same words: case, spacing and punctuation differ
+            "b": b,
+            "b_near": edited(b, [50, 120, 190]),
+            "c": text(3),
+            "d": text(4),
+        }
+    )
+
+
+def test_planted_clusters_keep_the_smallest_id_and_name_it():
+    result = MinHashDedupFilter().run(planted())
+    assert result.kept["_row_id"].to_list() == ["a", "b", "c", "d"]
+    assert rejections(result) == {
+        "a_copy": "cluster=0;kept=a",
+        "a_near": "cluster=0;kept=a",
+        "b_near": "cluster=1;kept=b",
+    }
+    scores = dict(result.scores.select("_row_id", "minhash_similarity").iter_rows())
+    assert scores["a"] == scores["b"] == scores["a_copy"] == 1.0  # the kept rows themselves; the exact copy
+    assert 0.8 < scores["a_near"] < 1 and 0.8 < scores["b_near"] < 1
+    assert scores["c"] is None and scores["d"] is None  # no near duplicate: nothing to measure
+    assert result.rejected["_reject_score"].to_list() == [scores[r] for r in result.rejected["_row_id"]]
+
+
+def test_decisions_do_not_depend_on_row_order():
+    df = planted()
+    outcomes = set()
+    for ordering in (df, df.reverse(), df.sample(fraction=1, shuffle=True, seed=7)):
+        result = MinHashDedupFilter().run(ordering)
+        assert result.kept["_row_id"].to_list() == [r for r in ordering["_row_id"] if r in {"a", "b", "c", "d"}]
+        outcomes.add(tuple(sorted(result.rejected.select("_row_id", "_reject_score", "_reject_detail").rows())))
+    assert len(outcomes) == 1
+
+
+def test_survivor_is_the_smallest_id_not_the_original_or_the_first_row():
+    original = text(5)
+    result = MinHashDedupFilter().run(frame({"z_original": original, "m_copy": edited(original, [3]), "k": text(6)}))
+    assert result.kept["_row_id"].to_list() == ["m_copy", "k"]
+    assert rejections(result) == {"z_original": "cluster=0;kept=m_copy"}
+
+
+def test_clusters_are_transitive():
+    """a~b and b~c link a and c, although a and c alone are too far apart (estimated Jaccard 0.56 < 0.7)."""
+    a = text(7)
+    b = edited(a, [20, 60, 100, 140])
+    c = edited(b, [40, 80, 120, 160, 180])
+    result = MinHashDedupFilter().run(frame({"a": a, "b": b, "c": c}))
+    assert result.kept["_row_id"].to_list() == ["a"]
+    assert rejections(result) == {"b": "cluster=0;kept=a", "c": "cluster=0;kept=a"}
+    scores = dict(result.scores.select("_row_id", "minhash_similarity").iter_rows())
+    assert scores["c"] < 0.7 < scores["b"]  # c's score is its similarity with a: the chain shows
+    alone = MinHashDedupFilter().run(frame({"a": a, "c": c}))
+    assert alone.rejected.is_empty()
+
+
+def test_threshold_zero_links_every_candidate_and_one_only_identical_signatures():
+    a = text(8)
+    df = frame({"a": a, "a_near": edited(a, [5, 50, 150]), "a_copy": a.title()})
+    assert rejections(MinHashDedupFilter(threshold=0).run(df)) == {
+        "a_copy": "cluster=0;kept=a",
+        "a_near": "cluster=0;kept=a",
+    }
+    assert rejections(MinHashDedupFilter(threshold=1).run(df)) == {"a_copy": "cluster=0;kept=a"}
+
+
+def test_no_false_removals_among_different_texts():
+    """300 texts over a small vocabulary (they share most words, no 5-gram runs) and pairs that share half of
+    their words (Jaccard about 0.33): nothing is removed."""
+    rng = random.Random(9)
+    small = WORDS[:200]
+    rows = {f"r{i:03d}": " ".join(rng.choices(small, k=60)) for i in range(300)}
+    for i in range(20):
+        shared = text(100 + i, 100)
+        rows[f"half{i}a"], rows[f"half{i}b"] = f"{shared} {text(200 + i, 100)}", f"{shared} {text(300 + i, 100)}"
+    result = MinHashDedupFilter(threshold=0).run(frame(rows))
+    assert result.rejected.is_empty()
+    assert result.kept.height == 340
+
+
+def test_null_texts_are_rejected_and_wordless_texts_are_duplicates_of_each_other():
+    result = MinHashDedupFilter().run(frame({"a": None, "b": "", "c": "?!", "d": "one two", "e": "One, two."}))
+    assert result.kept["_row_id"].to_list() == ["b", "d"]
+    rejected = result.rejected.select("_row_id", "_reject_score", "_reject_detail").rows()
+    assert rejected == [("a", None, None), ("c", 1.0, "cluster=0;kept=b"), ("e", 1.0, "cluster=1;kept=d")]
+
+
+def test_short_texts_are_one_shingle():
+    df = frame({"a": "red fox", "b": "red fox", "c": "fox red", "d": "red fox jumps"})
+    assert rejections(MinHashDedupFilter().run(df)) == {"b": "cluster=0;kept=a"}
+
+
+def test_words_are_the_runs_regex_w_finds_in_any_script():
+    """The byte-level tokenizer agrees with polars' ``\\w+`` on the lower-cased text: same number of words per
+    text, and equal hashes exactly for equal words."""
+    texts = pl.Series(
+        [
+            "Ünïcode naïve CAFÉ — “quoted” words… don\u2019t 2nd_place",
+            "東京は 晴れ。Привет, мир! مرحبا بالعالم  ΑΒΓ αβγ",
+            "emoji 👍🏽 split? tab\tnew\nline\u00a0nbsp İstanbul STRASSE straße \U0001d400\U0001d401 𠀀x",
+            "",
+            "?!",
+        ]
+    )
+    hashes, counts = _words(texts)
+    words = texts.str.to_lowercase().str.extract_all(r"\w+")
+    assert counts.tolist() == words.list.len().to_list() == [8, 8, 11, 0, 0]
+    by_word = dict(zip(words.explode().drop_nulls().to_list(), hashes.tolist(), strict=True))
+    assert len(by_word) == len(set(hashes.tolist())) == 26  # "αβγ" twice: one word, one hash
+
+
+def test_signatures_are_stable_values():
+    """The band table is stored: these numbers must never change (bump the hash version if they must)."""
+    table = MinHashDedupFilter(bands=2, rows=2).band_table(frame({"a": "the quick brown fox jumps over the dog"}))
+    assert table.columns == ["_row_id", "minhash_bands", "minhash", "minhash_params"]
+    assert table["minhash_params"].to_list() == ["v1;ngram=5;bands=2;rows=2;seed=1"]
+    assert table["minhash"].to_list() == [
+        [237213645951928795, 445913972278703628, 219174204328083013, 490643474632382765]
+    ]
+    assert table["minhash_bands"].to_list() == [[-4870086390706101272, 5146645478556183195]]
+
+
+def test_incremental_against_the_band_table_of_earlier_rows():
+    old_a, old_b = text(10), text(11)
+    op = MinHashDedupFilter(keep_band_table=True)
+    partition = frame({"o1": old_a, "o2": old_b, "o3": edited(old_b, [7])}).with_columns(_partition=pl.lit("p1"))
+    first = op.run(partition)
+    index = first.side_tables["minhash"]
+    assert index["_row_id"].to_list() == ["o1", "o2"] and index["_partition"].to_list() == ["p1", "p1"]
+    rerun = op.against(partition, index)  # the same partition again: its rows are not copies of themselves
+    assert rerun.kept["_row_id"].to_list() == ["o1", "o2"] and rejections(rerun) == {"o3": "cluster=0;kept=o2"}
+
+    fresh_text = text(12)
+    new = frame(
+        {
+            "a0": edited(old_a, [1, 2]),  # a smaller id than o1's, but o1 was kept before: o1 wins
+            "n1": old_b,
+            "n2": fresh_text,
+            "n3": edited(fresh_text, [30]),
+            "n4": text(13),
+        }
+    )
+    for existing in (index, index.lazy()):
+        result = op.against(new, existing)
+        assert result.kept["_row_id"].to_list() == ["n2", "n4"]
+        assert rejections(result) == {"a0": "cluster=0;kept=o1", "n1": "cluster=1;kept=o2", "n3": "cluster=2;kept=n2"}
+        assert result.side_tables["minhash"]["_row_id"].to_list() == ["n2", "n4"]
+
+    index = pl.concat([index.drop("_partition"), result.side_tables["minhash"]])
+    again = op.against(frame({"n9": edited(fresh_text, [99])}), index)
+    assert rejections(again) == {"n9": "cluster=0;kept=n2"}
+
+
+def test_incremental_refuses_a_band_table_of_other_parameters():
+    index = MinHashDedupFilter(seed=2).band_table(frame({"o1": text(14)}))
+    with pytest.raises(DataflowError, match="seed=2"):
+        MinHashDedupFilter().against(frame({"n1": text(14)}), index)
+
+
+def test_in_a_stage_rows_rejected_earlier_do_not_win_a_cluster():
+    a = text(15)
+    df = frame({"a": f"{a} extra", "b": a, "c": edited(a, [9])})  # a, the smallest id, is too long
+    result = Sequential(WordCountFilter(max_words=200), MinHashDedupFilter()).run([df])
+    assert result.kept["_row_id"].to_list() == ["b"]
+    assert dict(result.rejected.select("_row_id", "_reject_rule").iter_rows()) == {
+        "a": "word_count_too_long",
+        "c": "near_duplicate",
+    }
+
+
+def test_registered_and_empty_input():
+    assert get_operator("minhash_dedup") is MinHashDedupFilter
+    result = MinHashDedupFilter().run(frame({}))
+    assert result.kept.is_empty() and result.rejected.is_empty()
+
+
+def test_band_table_is_stored_as_delta_and_scanned_lazily(tmp_path):
+    original = text(16)
+    op = MinHashDedupFilter(keep_band_table=True)
+    kept = op.run(frame({"o1": original, "o2": text(17)}).with_columns(_partition=pl.lit("p1")))
+    kept.side_tables["minhash"].write_delta(tmp_path / "bands", delta_write_options={"partition_by": ["_partition"]})
+    result = op.against(frame({"n1": edited(original, [4])}), pl.scan_delta(tmp_path / "bands"))
+    assert rejections(result) == {"n1": "cluster=0;kept=o1"}
