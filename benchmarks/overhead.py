@@ -3,11 +3,12 @@
 The same 10-step heuristic pipeline runs on a generated JSONL corpus in three variants, each in a fresh
 subprocess of its own so that peak memory is that variant's alone:
 
-* ``plain``: ``pl.read_ndjson``, the ten operators called one after the other, one ``write_delta`` at the end.
-  What a user would write without the framework.
+* ``plain``: ``pl.read_ndjson``, the ten operators called one after the other, one ``write_delta`` of the kept
+  rows at the end (no rejected rows, scores or lineage). What a user would write without the framework.
 * ``assets``: ``materialize_pipeline`` of the pipeline: eleven assets (source + ten steps) executed in-process by
   Dagster, every step's output (and a filter's rejected rows and scores) stored as Delta tables.
-* ``stage``: the same ten operators in one ``Sequential`` stage: two assets (source + stage), one Delta write.
+* ``stage``: the same ten operators in one ``Sequential`` stage: two assets (source + stage), so two Delta
+  round trips instead of eleven.
 
 Timed: the pipeline's work, from reading the corpus to the final Delta commit. Not timed but reported: the
 setup (imports, tracing, the Dagster instance). Generating the corpus is neither. All three variants must end
@@ -32,16 +33,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
 
 from operators import (
     BoundOperator,
     ColumnExpressionRefiner,
+    Dataset,
     ExactDedupFilter,
     FileSource,
     NormalizeTextRefiner,
@@ -53,6 +56,11 @@ from operators import (
 )
 from operators.columns import ROW_ID
 from resources.ingest import row_tag
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+    from dataflow_assets.runner import RunSummary
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
@@ -91,7 +99,7 @@ class OverheadPipeline(Pipeline):
         )
         self.lead_length = WordCountFilter(min_words=8)
 
-    def forward(self):
+    def forward(self) -> Dataset:
         docs = self.raw()
         docs = self.normalize(docs, input_key="text", output_key="text")
         docs = self.stats(docs, input_key="text")
@@ -115,7 +123,7 @@ class OverheadStagePipeline(Pipeline):
         self.raw = corpus_source(corpus)
         self.heuristics = Sequential(*((step.op, step.keys) for step in heuristic_steps(corpus)))
 
-    def forward(self):
+    def forward(self) -> Dataset:
         return self.heuristics(self.raw())
 
 
@@ -225,73 +233,127 @@ def _spaced_out(rng: random.Random, text: str) -> str:
 
 # --- the variants (run in a child process) ---
 
-Work = Callable[[], str]
-"""Runs a variant's pipeline once and returns the URI of the final Delta table."""
+PHASES = ("read", "compute", "write", "other")
+"""Where a run's wall time goes: reading the corpus (and Delta inputs), operators, Delta writes, the rest."""
+
+
+class Variant(Protocol):
+    def run(self) -> str:
+        """Run the pipeline once (timed) and return the URI of the final Delta table."""
+        ...
+
+    def phases(self) -> dict[str, float]:
+        """Seconds of the last run spent in each of ``PHASES`` but ``other``; asked for after the timing."""
+        ...
+
+
+class PlainRun:
+    """(a): the operators called on polars frames, as a user would write it without the framework."""
+
+    def __init__(self, corpus: Path, root: Path) -> None:
+        self.corpus = corpus
+        self.uri = str(root / "final")
+        self.steps = heuristic_steps(corpus)
+        self.seconds = dict.fromkeys(PHASES[:-1], 0.0)
+
+    def run(self) -> str:
+        with self._phase("read"):
+            df = pl.read_ndjson(self.corpus)
+            line = pl.int_range(1, pl.len() + 1).cast(pl.String)
+            df = df.with_columns(pl.concat_str(pl.lit(f"{row_tag(self.corpus.name)}-"), line).alias(ROW_ID))
+        with self._phase("compute"):
+            for step in self.steps:
+                df = step.run([df]).kept
+        with self._phase("write"):
+            df.write_delta(self.uri)
+        return self.uri
+
+    def phases(self) -> dict[str, float]:
+        return self.seconds
+
+    @contextmanager
+    def _phase(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        self.seconds[name] += time.perf_counter() - started
+
+
+class DagsterRun:
+    """(b) and (b2): ``materialize_pipeline`` in-process, the way ``dataflow run`` does it."""
+
+    def __init__(
+        self,
+        traced: TracedPipeline,
+        root: Path,
+        instance: dg.DagsterInstance,
+        materialize: Callable[..., RunSummary],
+    ) -> None:
+        self.traced, self.root, self.instance, self.materialize = traced, root, instance, materialize
+        self.run_ids: list[str] = []
+
+    def run(self) -> str:
+        summary = self.materialize(self.traced, root=self.root, instance=self.instance)
+        self.run_ids = summary.run_ids
+        return summary.steps[-1].uri
+
+    def phases(self) -> dict[str, float]:
+        """Split the steps' time by the timestamps of their Dagster events.
+
+        A step's time from STEP_START to its last LOADED_INPUT is Delta reads, from STEP_INPUT to STEP_OUTPUT the
+        operator (for a source, reading its files), up to HANDLED_OUTPUT the IO manager's Delta writes and
+        metadata. What is left of the wall time is Dagster's own work: planning, events, the run's start and end.
+        """
+        seconds = dict.fromkeys(PHASES[:-1], 0.0)
+        for run_id in self.run_ids:
+            for times in _step_event_times(self.instance.all_logs(run_id)).values():
+                if "HANDLED_OUTPUT" not in times:  # an asset check: its time stays in "other"
+                    continue
+                if "LOADED_INPUT" in times:
+                    seconds["read"] += times["LOADED_INPUT"] - times["STEP_START"]
+                    seconds["compute"] += times["STEP_OUTPUT"] - times["STEP_INPUT"]
+                else:  # a source: its work is reading the files
+                    seconds["read"] += times["STEP_OUTPUT"] - times["STEP_START"]
+                seconds["write"] += times["HANDLED_OUTPUT"] - times["STEP_OUTPUT"]
+        return seconds
+
+
+def _step_event_times(entries: Sequence[dg.EventLogEntry]) -> dict[str, dict[str, float]]:
+    """``{step: {event type: timestamp of its last event of that type}}``."""
+    times: dict[str, dict[str, float]] = {}
+    for entry in entries:
+        if entry.step_key and entry.dagster_event_type is not None:
+            times.setdefault(entry.step_key, {})[entry.dagster_event_type.value] = entry.timestamp
+    return times
 
 
 @contextmanager
-def plain_variant(corpus: Path, root: Path) -> Iterator[Work]:
-    steps = heuristic_steps(corpus)
-
-    def work() -> str:
-        df = pl.read_ndjson(corpus)
-        ids = pl.concat_str(pl.lit(f"{row_tag(corpus.name)}-"), pl.int_range(1, pl.len() + 1).cast(pl.String))
-        df = df.with_columns(ids.alias(ROW_ID))
-        for step in steps:
-            df = step.run([df]).kept
-        uri = str(root / "final")
-        df.write_delta(uri)
-        return uri
-
-    yield work
-
-
-@contextmanager
-def assets_variant(corpus: Path, root: Path) -> Iterator[Work]:
-    with _materialize(OverheadPipeline(corpus).trace(), root) as work:
-        yield work
-
-
-@contextmanager
-def stage_variant(corpus: Path, root: Path) -> Iterator[Work]:
-    with _materialize(OverheadStagePipeline(corpus).trace(), root) as work:
-        yield work
-
-
-@contextmanager
-def _materialize(traced: TracedPipeline, root: Path) -> Iterator[Work]:
-    """Dagster is imported here, not at the top, so that the plain variant's memory does not include it."""
+def open_variant(variant: str, corpus: Path, root: Path) -> Iterator[Variant]:
+    """Everything a variant needs before the clock starts; Dagster is imported only by the variants that use it,
+    so that the plain variant's memory does not include it."""
+    if variant == "plain":
+        yield PlainRun(corpus, root)
+        return
     import dagster as dg
 
     from dataflow_assets.runner import materialize_pipeline
 
+    pipeline = OverheadPipeline(corpus) if variant == "assets" else OverheadStagePipeline(corpus)
     with dg.instance_for_test() as instance:
-
-        def work() -> str:
-            summary = materialize_pipeline(traced, root=root, instance=instance)
-            return summary.steps[-1].uri
-
-        yield work
+        yield DagsterRun(pipeline.trace(), root, instance, materialize_pipeline)
 
 
-VARIANT_SETUP: dict[str, Callable[[Path, Path], AbstractContextManager[Work]]] = {
-    "plain": plain_variant,
-    "assets": assets_variant,
-    "stage": stage_variant,
-}
-
-
-def measure(variant: str, corpus: Path) -> dict[str, object]:
+def measure(variant: str, corpus: Path) -> dict[str, Any]:
     """Time one run of ``variant`` in this process; the setup (imports, tracing, instance) is timed apart."""
     WORK.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=WORK, prefix=f"{variant}-") as root:
         started = time.perf_counter()
-        with VARIANT_SETUP[variant](corpus, Path(root)) as work:
+        with open_variant(variant, corpus, Path(root)) as runner:
             setup_s = time.perf_counter() - started
             before, wall_start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-            uri = work()
+            uri = runner.run()
             wall_s = time.perf_counter() - wall_start
             after = resource.getrusage(resource.RUSAGE_SELF)
+            phases = runner.phases()
         final = pl.read_delta(uri).select(ROW_ID, "text").sort(ROW_ID)
     return {
         "variant": variant,
@@ -299,6 +361,7 @@ def measure(variant: str, corpus: Path) -> dict[str, object]:
         "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
         "setup_s": setup_s,
         "peak_rss_mib": after.ru_maxrss / 1024,
+        "phases_s": {**phases, "other": wall_s - sum(phases.values())},
         "final_rows": final.height,
         "final_digest": hashlib.sha256(final.write_ndjson().encode()).hexdigest(),
     }
@@ -307,7 +370,7 @@ def measure(variant: str, corpus: Path) -> dict[str, object]:
 # --- the parent: repeats, checks, reports ---
 
 
-def run_child(variant: str, corpus: Path) -> dict[str, object]:
+def run_child(variant: str, corpus: Path) -> dict[str, Any]:
     """Run one variant in a fresh interpreter, so that its peak RSS is its own."""
     command = [sys.executable, str(Path(__file__).resolve()), "--child", variant, "--corpus", str(corpus)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -316,7 +379,7 @@ def run_child(variant: str, corpus: Path) -> dict[str, object]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def check_same_rows(runs: list[dict[str, object]]) -> None:
+def check_same_rows(runs: list[dict[str, Any]]) -> None:
     """Every run of every variant must end with the same rows; a faster wrong answer is no result."""
     outcomes = {(r["final_rows"], r["final_digest"]) for r in runs}
     if len(outcomes) != 1:
@@ -324,22 +387,23 @@ def check_same_rows(runs: list[dict[str, object]]) -> None:
         raise SystemExit(f"the variants disagree on the final rows (_row_id, text):\n{detail}")
 
 
-def summarize(runs: list[dict[str, object]], rows: int) -> dict[str, dict[str, float]]:
+def summarize(runs: list[dict[str, Any]], rows: int) -> dict[str, dict[str, Any]]:
     """Per variant, the median of each figure over the repeats."""
-    summary: dict[str, dict[str, float]] = {}
+    summary: dict[str, dict[str, Any]] = {}
     for variant in VARIANTS:
         mine = [r for r in runs if r["variant"] == variant]
-        figures = {
+        figures: dict[str, Any] = {
             key: statistics.median(r[key] for r in mine) for key in ("wall_s", "cpu_s", "setup_s", "peak_rss_mib")
         }
         figures["rows_per_s"] = rows / figures["wall_s"]
+        figures["phases_s"] = {phase: statistics.median(r["phases_s"][phase] for r in mine) for phase in PHASES}
         summary[variant] = figures
     return summary
 
 
-def ratios(summary: dict[str, dict[str, float]]) -> dict[str, dict[str, object]]:
+def ratios(summary: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     base = summary["plain"]["wall_s"]
-    found: dict[str, dict[str, object]] = {}
+    found: dict[str, dict[str, Any]] = {}
     for variant in ("assets", "stage"):
         ratio = summary[variant]["wall_s"] / base
         found[f"{variant}/plain"] = {"wall_ratio": ratio, "verdict": "PASS" if ratio <= TARGET_RATIO else "MISS"}
@@ -353,7 +417,7 @@ def environment() -> dict[str, object]:
         **{name: importlib.metadata.version(name) for name in packages},
         "nproc": len(os.sched_getaffinity(0)),
         "cpu_model": _cpu_model(),
-        "load_average_at_start": os.getloadavg(),
+        "load_average_1_5_15_min": os.getloadavg(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
@@ -365,7 +429,7 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def markdown(report: dict[str, object]) -> str:
+def markdown(report: dict[str, Any]) -> str:
     """The committed summary: a table of medians, the ratios against the target, how to re-run."""
     params, env, summary = report["parameters"], report["environment"], report["summary"]
     lines = [
@@ -386,6 +450,17 @@ def markdown(report: dict[str, object]) -> str:
     lines += ["", f"Target: (b) within {TARGET_RATIO}x of (a) in wall time.", ""]
     for name, ratio in report["ratios"].items():
         lines.append(f"- {name}: **{ratio['wall_ratio']:.2f}x** ({ratio['verdict']})")
+    lines += [
+        "",
+        "Where the wall time goes (medians, seconds; for (b) and (b2) split by the steps' Dagster event times):",
+        "",
+        "| variant | read (corpus, Delta inputs) | operators | Delta writes + metadata | other (Dagster) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for variant in VARIANTS:
+        lines.append(
+            f"| {LABELS[variant]} | " + " | ".join(f"{summary[variant]['phases_s'][p]:.2f}" for p in PHASES) + " |"
+        )
     lines += [
         "",
         f"Final rows (all variants): {report['final_rows']:,}. Python {env['python']}, polars {env['polars']}, "
@@ -413,7 +488,7 @@ def main() -> None:
     corpus = WORK / f"corpus-{args.rows}-{args.seed}.jsonl"
     generate_corpus(corpus, args.rows, args.seed)
     env = environment()
-    runs: list[dict[str, object]] = []
+    runs: list[dict[str, Any]] = []
     for repeat in range(args.repeat):
         for variant in VARIANTS:  # interleaved, so that a busy spell on the machine hits every variant alike
             runs.append(run_child(variant, corpus))
@@ -426,7 +501,11 @@ def main() -> None:
             "repeat": args.repeat,
             "seed": args.seed,
             "corpus_mib": corpus.stat().st_size / 2**20,
-            "steps": [type(step.op).__name__ for step in heuristic_steps(corpus)],
+            "steps": {
+                node.name: node.step.op.name
+                for node in OverheadPipeline(corpus).trace().nodes.values()
+                if not node.is_source
+            },
             "target_ratio": TARGET_RATIO,
         },
         "environment": env,

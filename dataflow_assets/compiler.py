@@ -18,7 +18,7 @@ from operators.errors import PipelineDefinitionError
 from operators.pipeline import Pipeline, TracedPipeline
 from operators.source import FileSource
 from operators.tracing import Node
-from resources.delta_io import CONSUMERS_METADATA_KEY, FAN_IN_METADATA_KEY, StepOutput
+from resources.delta_io import CONSUMERS_METADATA_KEY, FAN_IN_METADATA_KEY, TEXT_COLUMNS_METADATA_KEY, StepOutput
 from resources.ingest import read_source
 
 IO_MANAGER_KEY = "delta_io"
@@ -38,13 +38,12 @@ def compile_pipeline(pipeline: Pipeline | TracedPipeline) -> CompiledPipeline:
     checks = []
     filtered = _filtered_nodes(traced)
     for name, node in traced.nodes.items():
+        text_columns = [c for c in traced.text_columns if c in node.columns] if name in filtered else []
         checks += step_checks(
-            traced.group,
-            node,
-            text_columns=traced.text_columns if name in filtered else (),
-            max_rejection_rate=traced.max_rejection_rate.get(name),
+            traced.group, node, text_columns=text_columns, max_rejection_rate=traced.max_rejection_rate.get(name)
         )
         metadata = _asset_metadata(node, consumers=sum(n.inputs.count(name) for n in traced.nodes.values()))
+        metadata[TEXT_COLUMNS_METADATA_KEY] = text_columns
         if node.is_source:
             assets.append(_source_asset(traced.group, node, partitions[name], metadata))
         else:

@@ -15,7 +15,7 @@ import polars as pl
 from pydantic import Field, PrivateAttr
 
 from operators.base import OpResult
-from operators.columns import QUARANTINE_REASON, REJECT_RULE
+from operators.columns import QUARANTINE_REASON, REJECT_RULE, ROW_ID
 from operators.errors import DataflowError
 from resources.delta_store import (
     ENGINES_METADATA_KEY,
@@ -28,6 +28,11 @@ from resources.delta_store import (
 
 CONSUMERS_METADATA_KEY = "dataflow/consumers"
 """Asset metadata: how many step inputs read this asset (the write-through cache keeps a frame that long)."""
+TEXT_COLUMNS_METADATA_KEY = "dataflow/text_columns"
+"""Asset metadata: the text columns that must be neither null nor empty; their counts go into ``dataflow/facts``."""
+FACTS_METADATA_KEY = "dataflow/facts"
+"""Materialization metadata: facts about the rows just written (rows, distinct ids, null or empty text), computed
+on the frame in memory so that asset checks need not read the table back."""
 FAN_IN_METADATA_KEY = "dataflow/fan_in"
 """Set on an asset input that gathers every partition of a partitioned upstream into an unpartitioned step."""
 PREVIEW_ROWS = 5
@@ -125,7 +130,10 @@ class DeltaIOManager(dg.ConfigurableIOManager):
             context.log.warning(
                 f"{context.asset_key.to_user_string()}: columns no longer produced: {main.schema_change.removed}"
             )
-        context.add_output_metadata(_metadata(result, main, side_writes, inputs))
+        metadata = _metadata(result, main, side_writes, inputs)
+        text_columns = list(context.definition_metadata.get(TEXT_COLUMNS_METADATA_KEY) or [])
+        metadata[FACTS_METADATA_KEY] = dg.MetadataValue.json(written_facts(kept, text_columns))
+        context.add_output_metadata(metadata)
 
     def _remember_written(
         self, info: WriteInfo, run_id: str, partitions: list[str] | None, frame: pl.DataFrame, readers: int
@@ -146,6 +154,26 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         if written.readers_left <= 0:
             self._written.pop(uri)
         return ReadInfo(written.frame.select(schema.names()), version)
+
+
+def written_facts(frame: pl.DataFrame, text_columns: list[str]) -> dict[str, object]:
+    """What the asset checks verify, counted in one pass over the frame as written."""
+    counts = frame.select(
+        pl.len().alias("rows"),
+        pl.col(ROW_ID).n_unique().alias("distinct_row_ids")
+        if ROW_ID in frame.columns
+        else pl.len().alias("distinct_row_ids"),
+        *[
+            (pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.strip_chars() == "")).sum().alias(f"empty:{c}")
+            for c in text_columns
+        ],
+    ).row(0, named=True)
+    return {
+        "rows": counts["rows"],
+        "distinct_row_ids": counts["distinct_row_ids"],
+        "null_or_empty": {c: counts[f"empty:{c}"] for c in text_columns},
+        "columns": frame.columns,
+    }
 
 
 def _as_set(partitions: list[str] | None) -> frozenset[str] | None:
