@@ -22,6 +22,8 @@ from operators.filter.alpagasus_judge import AlpagasusJudgeFilter
 from operators.filter.c4_quality import C4QualityFilter
 from operators.filter.exact_dedup import ExactDedupFilter
 from operators.filter.fineweb_quality import FineWebQualityFilter
+from operators.filter.gopher_quality import GopherQualityFilter
+from operators.filter.gopher_repetition import GopherRepetitionFilter
 from operators.filter.language import LanguageFilter
 from operators.filter.minhash_dedup import MinHashDedupFilter
 from operators.filter.prompted_filter import PromptedFilter
@@ -61,6 +63,8 @@ __all__ = [
     "Filter",
     "FineWebQualityFilter",
     "Generator",
+    "GopherQualityFilter",
+    "GopherRepetitionFilter",
     "LLMQualityScoreEvaluator",
     "LLMResult",
     "LanguageFilter",
