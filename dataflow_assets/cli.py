@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 from dagster import DagsterInstance
 from rich.console import Console
@@ -22,7 +23,7 @@ from rich.tree import Tree
 
 from dataflow_assets.definitions import DATA_ROOT_ENV, data_root
 from dataflow_assets.lineage import Hop, row_lineage
-from dataflow_assets.pipelines import PIPELINES, get_pipeline
+from dataflow_assets.pipelines import DEMO_PIPELINES, PIPELINES, get_pipeline
 from dataflow_assets.runner import RunSummary, local_instance, materialize_pipeline
 from operators.columns import ROW_ID
 from operators.errors import DataflowError
@@ -59,8 +60,37 @@ def run(
     root: RootOption = None,
 ) -> None:
     """Materialize a pipeline in-process and print rows in/out per step."""
-    traced = get_pipeline(pipeline).trace()
     root = root or data_root()
+    summary = _materialize(pipeline, root, partition or None)
+    last = summary.steps[-1]
+    example = DeltaStore(root).read(last.uri).frame.head(1) if last.rows_out else None
+    if example is not None and ROW_ID in example.columns:
+        console.print(f"Trace a row:  dataflow lineage {last.asset} {example[ROW_ID][0]}")
+    console.print("Open the UI:  dataflow ui")
+
+
+@app.command()
+def demo(root: RootOption = None) -> None:
+    """The main job: both text pipelines on the bundled samples with the embedded model, and what they made."""
+    root = root or data_root()
+    for pipeline in DEMO_PIPELINES:
+        _materialize(pipeline, root, None)
+    store = DeltaStore(root)
+    final = store.read(store.uri(["text_sft", "deduplicated"])).frame
+    shown = final.head(3)
+    if shown.height < 3:  # the judge may reject most of a small model's pairs: show refined ones too
+        refined = store.read(store.uri(["text_sft", "refined"])).frame
+        shown = pl.concat([shown, refined.filter(~pl.col(ROW_ID).is_in(shown[ROW_ID]))], how="diagonal_relaxed")
+    console.rule(f"{min(3, shown.height)} generated SFT pairs ({final.height} passed the judge)")
+    for pair in shown.head(3).iter_rows(named=True):
+        console.print(f"[bold]instruction:[/] {pair['instruction'][:300]}")
+        console.print(f"[bold]response:[/]    {pair['response'][:500]}")
+        console.print(f"[dim]row {pair[ROW_ID]} · trace it: dataflow lineage text_sft/refined {pair[ROW_ID]}[/]\n")
+    console.print("Open the UI:  dataflow ui   (asset groups text_pretrain and text_sft)")
+
+
+def _materialize(pipeline: str, root: Path, partitions: list[str] | None) -> RunSummary:
+    traced = get_pipeline(pipeline).trace()
     steps = list(traced.nodes)
     with console.status(f"[bold]{traced.group}[/]: starting") as status:
         done: list[str] = []
@@ -68,20 +98,16 @@ def run(
         def on_event(event_type: str, step_key: str) -> None:
             if event_type == "STEP_START":
                 status.update(f"[bold]{traced.group}[/]: {step_key.split('__')[-1]} ({len(done) + 1}/{len(steps)})")
-            elif event_type == "STEP_SUCCESS":
+            elif event_type == "STEP_SUCCESS" and step_key.split("__")[-1] in steps:  # a step, not a check
                 done.append(step_key)
                 console.print(f"  [green]✓[/] {step_key.replace('__', '/')}")
 
         summary = materialize_pipeline(
-            traced, root=root, instance=_instance(), partitions=partition or None, on_event=on_event
+            traced, root=root, instance=_instance(), partitions=partitions, on_event=on_event
         )
     _print_summary(summary)
     console.print(f"Delta tables: {Path(root) / traced.group}")
-    last = summary.steps[-1]
-    example = DeltaStore(root).read(last.uri).frame.head(1) if last.rows_out else None
-    if example is not None and ROW_ID in example.columns:
-        console.print(f"Trace a row:  dataflow lineage {last.asset} {example[ROW_ID][0]}")
-    console.print("Open the UI:  dataflow ui")
+    return summary
 
 
 def _print_summary(summary: RunSummary) -> None:

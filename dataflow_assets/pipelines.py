@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dataflow_assets.demo.pipeline import DemoPipeline
+from dataflow_assets.text.pretrain import TextPretrainPipeline
+from dataflow_assets.text.sft import TextSftPipeline
 from operators.errors import DataflowError
 from operators.pipeline import Pipeline
 
 PIPELINES: dict[str, Callable[[], Pipeline]] = {
     DemoPipeline.group: DemoPipeline,
+    TextPretrainPipeline.group: TextPretrainPipeline,
+    TextSftPipeline.group: TextSftPipeline,
 }
+
+DEMO_PIPELINES = (TextPretrainPipeline.group, TextSftPipeline.group)
+"""What ``dataflow demo``, the README's main job, runs."""
 
 
 def get_pipeline(name: str) -> Pipeline:

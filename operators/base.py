@@ -23,7 +23,7 @@ import hashlib
 import inspect
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
 from functools import cache
 from typing import Annotated, Any, ClassVar
@@ -247,9 +247,15 @@ class Filter(Operator):
         """``{reason: Rule}``, reasons in snake_case; keyword-only ``Read`` keys as parameters."""
         raise NotImplementedError
 
+    def prepare(self, df: pl.DataFrame, keys: dict[str, str]) -> pl.DataFrame:
+        """Frame-level work the rules read, as added helper columns (removed from every output): for statistics
+        polars expressions cannot share between rules, such as n-gram tables. None by default."""
+        return df
+
     def run(self, *frames: pl.DataFrame, **keys: str) -> OpResult:
         (df,) = frames
-        return apply_rules(df, self.rules(**self.bind_keys(keys)))
+        bound = self.bind_keys(keys)
+        return apply_prepared_rules(df, self.prepare(df, bound), self.rules(**bound))
 
 
 def apply_rules(df: pl.DataFrame, rules: dict[str, Rule]) -> OpResult:
@@ -294,6 +300,15 @@ def apply_rules(df: pl.DataFrame, rules: dict[str, Rule]) -> OpResult:
         rejected=judged.filter(rejected_mask).drop(*helper_columns),
         scores=judged.select(*[c for c in (ROW_ID, PARTITION) if c in df.columns], *score_columns),
     )
+
+
+def apply_prepared_rules(original: pl.DataFrame, prepared: pl.DataFrame, rules: dict[str, Rule]) -> OpResult:
+    """``apply_rules`` on a frame with helper columns, which are dropped from the kept and rejected rows."""
+    helpers = [c for c in prepared.columns if c not in original.columns]
+    judged = apply_rules(prepared, rules)
+    if not helpers:
+        return judged
+    return replace(judged, kept=judged.kept.drop(helpers), rejected=judged.rejected.drop(helpers))
 
 
 class Generator(Operator):

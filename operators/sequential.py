@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from operators.base import BoundOperator, Filter, Operator, OpResult, Rule, apply_rules
+from operators.base import BoundOperator, Filter, Operator, OpResult, Rule, apply_prepared_rules
 from operators.columns import PARTITION, ROW_ID
 from operators.errors import PipelineDefinitionError
 
@@ -84,22 +84,22 @@ class Sequential:
 
     def _parts(self, engines: Mapping[str, Any] | None) -> list[tuple[str, Callable[[pl.DataFrame], OpResult]]]:
         """The stage's work in order. Consecutive row-local rule filters are fused into one pass, one
-        ``apply_rules`` over all their rules in order, so polars evaluates them together and computes a shared
-        sub-expression (a tokenization, a line split) once. The decisions are the same as one filter after the
-        other; the fused filters just score every row, not only those the earlier ones kept. Every other operator
-        runs on its own."""
+        ``apply_rules`` over all their rules in order (after each filter's ``prepare``), so polars evaluates them
+        together and computes a shared sub-expression (a tokenization, a line split) once. The decisions are the
+        same as one filter after the other; the fused filters just score every row, not only those the earlier
+        ones kept. Every other operator runs on its own."""
         parts: list[tuple[str, Callable[[pl.DataFrame], OpResult]]] = []
-        fused: dict[str, Rule] = {}
+        fused: list[BoundOperator] = []
         for step in self.steps:
             if isinstance(step.op, Filter) and step.op.row_local and not step.op.engines:
-                _add_rules(fused, step.op.rules(**step.keys))
+                fused.append(step)
                 continue
             if fused:
-                parts.append(("filters", partial(apply_rules, rules=fused)))
-                fused = {}
+                parts.append(("filters", partial(_run_fused, fused)))
+                fused = []
             parts.append((step.op.name or type(step.op).__name__, partial(_run_step, step, engines)))
         if fused:
-            parts.append(("filters", partial(apply_rules, rules=fused)))
+            parts.append(("filters", partial(_run_fused, fused)))
         return parts
 
     def code_version(self) -> str:
@@ -112,6 +112,15 @@ class Sequential:
 
 def _run_step(step: BoundOperator, engines: Mapping[str, Any] | None, df: pl.DataFrame) -> OpResult:
     return step.run([df], engines)
+
+
+def _run_fused(filters: list[BoundOperator], df: pl.DataFrame) -> OpResult:
+    prepared = df
+    rules: dict[str, Rule] = {}
+    for step in filters:
+        prepared = step.op.prepare(prepared, step.keys)
+        _add_rules(rules, step.op.rules(**step.keys))
+    return apply_prepared_rules(df, prepared, rules)
 
 
 def _add_rules(fused: dict[str, Rule], rules: dict[str, Rule]) -> None:

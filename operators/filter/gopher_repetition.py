@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from typing import ClassVar
-
 import polars as pl
 from pydantic import Field
 
-from operators.base import Filter, OpResult, Read, Rule, apply_rules
+from operators.base import Filter, Read, Rule
 from operators.registry import register
 from operators.text_features import lines, paragraphs, words
 
@@ -83,11 +81,9 @@ class GopherRepetitionFilter(Filter):
     counted by group) and stored in a hidden column before the rules run, rather than inside the rule
     expressions: polars (2.1) would compute such intermediate tables again for every rule using them, as its
     common-subexpression elimination skips expressions with ``over`` or ``list.eval`` and shares only the
-    outermost repeated expression. Hence ``row_local`` is ``False``, for that reason alone (each decision depends
-    on its row only): a ``Sequential`` runs this filter on its own, on the rows the earlier filters kept.
+    outermost repeated expression. That is what ``Filter.prepare`` is for: a ``Sequential`` prepares the column
+    before the fused pass and drops it after.
     """
-
-    row_local: ClassVar[bool] = False
 
     max_dup_line_fraction: float = _threshold(0.30, "the fraction of lines that are duplicates")
     max_dup_line_char_fraction: float = _threshold(0.20, "the fraction of line characters in duplicate lines")
@@ -104,22 +100,15 @@ class GopherRepetitionFilter(Filter):
     max_dup_10gram_char_fraction: float = _threshold(0.10, "the character fraction covered by repeated 10-grams")
 
     def rules(self, *, input_key: Read = "text") -> dict[str, Rule]:
-        """The rules read the statistics ``run`` adds for ``input_key`` (see :func:`repetition_statistics`)."""
+        """The rules read the statistics ``prepare`` adds for ``input_key`` (see :func:`repetition_statistics`)."""
         rules = {}
         for reason, measure in MEASURES.items():
             score = pl.col(_STATISTICS).struct.field(measure).alias(measure)
             rules[reason] = Rule(score=score, keep=score <= getattr(self, "max_" + measure.removeprefix("gopher_")))
         return rules
 
-    def run(self, *frames: pl.DataFrame, **keys: str) -> OpResult:
-        (df,) = frames
-        bound = self.bind_keys(keys)
-        judged = apply_rules(
-            df.with_columns(repetition_statistics(df[bound["input_key"]]).alias(_STATISTICS)), self.rules(**bound)
-        )
-        return OpResult(
-            kept=judged.kept.drop(_STATISTICS), rejected=judged.rejected.drop(_STATISTICS), scores=judged.scores
-        )
+    def prepare(self, df: pl.DataFrame, keys: dict[str, str]) -> pl.DataFrame:
+        return df.with_columns(repetition_statistics(df[keys["input_key"]]).alias(_STATISTICS))
 
 
 def repetition_statistics(texts: pl.Series) -> pl.Series:

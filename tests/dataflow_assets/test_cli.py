@@ -55,7 +55,10 @@ def test_ops_lists_and_describes_operators():
 def test_errors_are_one_line_and_a_hint_unless_debug(env):
     result = dataflow("run", "nope", env=env)
     assert result.returncode == 1
-    assert result.stdout.splitlines() == ["error: no pipeline named 'nope'", "  hint: known pipelines: demo"]
+    assert result.stdout.splitlines() == [
+        "error: no pipeline named 'nope'",
+        "  hint: known pipelines: demo, text_pretrain, text_sft",
+    ]
     assert "Traceback" not in result.stdout + result.stderr
     debug = dataflow("--debug", "run", "nope", env=env)
     assert debug.returncode == 1 and "Traceback" in debug.stderr

@@ -168,7 +168,7 @@ def test_null_text_rejected_and_statistics_column_not_leaked():
     assert len(result.scores.columns) == 14
 
 
-def test_runs_inside_a_sequential_after_the_fused_filters():
+def test_runs_fused_inside_a_sequential():
     texts = ["the of", "these words " * 30, ngram_page(2, 1, 60)]
     df = pl.DataFrame({"_row_id": ["short", "repeats", "fine"], "text": texts})
     stage = Sequential(GopherQualityFilter(min_words=50, min_stop_words=0), GopherRepetitionFilter())
@@ -178,7 +178,9 @@ def test_runs_inside_a_sequential_after_the_fused_filters():
         "short": "gopher_too_few_words",
         "repeats": "gopher_top_2gram",
     }
-    assert result.scores.filter(pl.col("_row_id") == "short")["gopher_top_2gram_char_fraction"].to_list() == [None]
+    # Fused with the quality rules in one pass: every row is scored, and the prepared statistics do not leak.
+    assert result.scores.filter(pl.col("_row_id") == "short")["gopher_top_2gram_char_fraction"].to_list() == [0.0]
+    assert "_gopher_repetition" not in result.kept.columns + result.rejected.columns
 
 
 def test_thresholds_are_parameters():
