@@ -14,11 +14,18 @@ import polars as pl
 
 from dataflow_assets.checks import step_checks
 from operators.base import Category, OpResult
+from operators.columns import PARTITION
 from operators.errors import PipelineDefinitionError
 from operators.pipeline import Pipeline, TracedPipeline
 from operators.source import FileSource
 from operators.tracing import Node
-from resources.delta_io import CONSUMERS_METADATA_KEY, FAN_IN_METADATA_KEY, TEXT_COLUMNS_METADATA_KEY, StepOutput
+from resources.delta_io import (
+    CONSUMERS_METADATA_KEY,
+    FAN_IN_METADATA_KEY,
+    TEXT_COLUMNS_METADATA_KEY,
+    DeltaIOManager,
+    StepOutput,
+)
 from resources.ingest import read_source
 
 IO_MANAGER_KEY = "delta_io"
@@ -50,6 +57,14 @@ def compile_pipeline(pipeline: Pipeline | TracedPipeline) -> CompiledPipeline:
             fan_in = [partitions[name] is None and partitions[i] is not None for i in node.inputs]
             assets.append(_step_asset(traced.group, node, partitions[name], metadata, fan_in))
     return CompiledPipeline(assets, checks)
+
+
+def _history(io: DeltaIOManager, asset_path: list[str], side: str, writing: list[str]) -> pl.LazyFrame | None:
+    """The step's side table over the partitions other than those being written, or None before the first."""
+    uri = io.store.uri(asset_path, side)
+    if not io.store.exists(uri):
+        return None
+    return pl.scan_delta(uri).filter(~pl.col(PARTITION).is_in(writing))
 
 
 def _filtered_nodes(traced: TracedPipeline) -> set[str]:
@@ -143,6 +158,8 @@ def _step_asset(
     metadata: dict[str, object],
     fan_in: list[bool],
 ) -> dg.AssetsDefinition:
+    # A step that judges new partitions against its own earlier ones reads that history (partitioned steps only).
+    history_side = getattr(node.step, "history", None) if partitions_def is not None else None
     ins = {
         f"input_{i}": dg.AssetIn(key=[group, upstream], metadata={FAN_IN_METADATA_KEY: gathers})
         for i, (upstream, gathers) in enumerate(zip(node.inputs, fan_in, strict=True))
@@ -155,7 +172,7 @@ def _step_asset(
         code_version=node.code_version(),
         partitions_def=partitions_def,
         io_manager_key=IO_MANAGER_KEY,
-        required_resource_keys=set(node.step.engines),
+        required_resource_keys=set(node.step.engines) | ({IO_MANAGER_KEY} if history_side else set()),
         description=_description(node),
         metadata=metadata,
         kinds={"delta", "polars"},
@@ -164,7 +181,11 @@ def _step_asset(
         frames = [inputs[f"input_{i}"] for i in range(len(node.inputs))]
         engines = {name: getattr(context.resources, name) for name in node.step.engines}
         before = {name: engine.usage() for name, engine in engines.items()}
-        result = node.step.run(frames, engines)
+        if history_side is not None:
+            history = _history(context.resources.delta_io, [group, node.name], history_side, context.partition_keys)
+            result = node.step.run(frames, engines, history=history)
+        else:
+            result = node.step.run(frames, engines)
         metadata: dict[str, object] = {"dataflow/rows_in": sum(f.height for f in frames)}
         for name, engine in engines.items():
             metadata[f"dataflow/{name}/model"] = engine.model_id

@@ -128,6 +128,10 @@ class Operator(BaseModel):
     """True when the output rows are new rows with new ids (a generator of rows), not the input rows."""
     engines: ClassVar[tuple[str, ...]] = ()
     """Engines ``run`` needs as keyword arguments, e.g. ``("llm",)``; a pipeline step gets them from resources."""
+    history: ClassVar[str | None] = None
+    """A side table of the step's own earlier output that ``run`` takes as ``history=`` (a LazyFrame over the
+    partitions not being written), so that a new partition is judged against the ones already done without
+    recomputing them (incremental dedup). None: the operator needs no history."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -382,7 +386,16 @@ class BoundOperator:
                 )
         return self.op.output_columns(available, self.keys)
 
-    def run(self, frames: list[pl.DataFrame], engines: Mapping[str, Any] | None = None) -> OpResult:
+    @property
+    def history(self) -> str | None:
+        return self.op.history
+
+    def run(
+        self,
+        frames: list[pl.DataFrame],
+        engines: Mapping[str, Any] | None = None,
+        history: pl.LazyFrame | None = None,
+    ) -> OpResult:
         given = engines or {}
         missing = [name for name in self.op.engines if name not in given]
         if missing:
@@ -390,7 +403,10 @@ class BoundOperator:
                 f"{type(self.op).__name__} needs the engine(s) {missing}",
                 hint="pass them to run(), or declare the resource in the Dagster definitions",
             )
-        return self.op.run(*frames, **{name: given[name] for name in self.op.engines}, **self.keys)
+        extra: dict[str, Any] = {name: given[name] for name in self.op.engines}
+        if self.op.history is not None:
+            extra["history"] = history
+        return self.op.run(*frames, **extra, **self.keys)
 
     def code_version(self) -> str:
         return self.op.fingerprint(self.keys)

@@ -2,8 +2,8 @@
 
 raw (one partition per shard) -> refined (HTML, URLs, emoji, PII, Unicode and whitespace) -> language (offline
 identification, English kept) -> rules (Gopher quality and repetition and FineWeb in one fused pass, then C4's line
-cleaning and page rules) -> dedup (exact and MinHash near-duplicates across every shard) -> quality (LLM score
-1-5 with a rationale).
+cleaning and page rules) -> dedup (MinHash-LSH near and exact duplicates across shards, incrementally) -> quality
+(LLM score 1-5 with a rationale).
 """
 
 from pathlib import Path
@@ -11,7 +11,6 @@ from pathlib import Path
 from operators import (
     C4LineCleanerRefiner,
     C4QualityFilter,
-    ExactDedupFilter,
     FileSource,
     FineWebQualityFilter,
     GopherQualityFilter,
@@ -60,12 +59,15 @@ class TextPretrainPipeline(Pipeline):
             C4LineCleanerRefiner(),
             C4QualityFilter(),
         )
-        self.dedup = Sequential(ExactDedupFilter(), MinHashDedupFilter())
+        # Partitioned and incremental: a new shard is judged against the band tables kept for the shards already
+        # done (the step's ``.minhash`` side table), which are not recomputed. Exact copies share a signature, so
+        # they land in the same cluster as near copies.
+        self.dedup = MinHashDedupFilter(keep_band_table=True)
         self.quality = LLMQualityScoreEvaluator()
 
     def forward(self):
         docs = self.refined(self.raw())
         docs = self.language(docs)
         docs = self.rules(docs)
-        docs = self.dedup(docs.all_partitions())
+        docs = self.dedup(docs)
         return self.quality(docs, score_key="quality_score", rationale_key="quality_rationale")

@@ -102,6 +102,7 @@ class MinHashDedupFilter(Filter):
     """
 
     row_local: ClassVar[bool] = False
+    history: ClassVar[str | None] = "minhash"
 
     ngram: int = Field(5, ge=1, description="Words per shingle")
     bands: int = Field(14, ge=1, description="LSH bands; bands * rows is the number of permutations")
@@ -129,9 +130,11 @@ class MinHashDedupFilter(Filter):
             )
         }
 
-    def run(self, *frames: pl.DataFrame, **keys: str) -> OpResult:
+    def run(self, *frames: pl.DataFrame, history: pl.LazyFrame | None = None, **keys: str) -> OpResult:
+        """Deduplicate the rows; with ``history`` (the band tables this step kept for other partitions, given by a
+        pipeline step), also against those earlier rows, as :meth:`against` does."""
         (df,) = frames
-        return self._judge(df, None, keys)
+        return self._judge(df, history, keys)
 
     def against(self, df: pl.DataFrame, existing: pl.DataFrame | pl.LazyFrame, **keys: str) -> OpResult:
         """Deduplicate ``df`` among itself and against ``existing``, a band table of rows kept before.
