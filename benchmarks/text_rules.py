@@ -93,9 +93,10 @@ DIFFERENCES = (
     'Words in general: datatrove\'s are spaCy tokens (punctuation split off, "doesn\'t" -> "does", "n\'t"), ours '
     'whitespace-separated; its stop words are matched case-sensitively ("The" is not "the"), ours not. This moves '
     "pages near the 50-word, stop-word and n-gram thresholds either way.",
-    "FineWeb: datatrove's bounds are strict (< 0.12, > 0.67, > 0.1), ours the published <= / >=; C4: datatrove also "
-    "takes `'` as terminal punctuation, and counts sentences with spaCy's sentencizer where ours counts end marks. "
-    "These rarely decide a page here; the cleaned texts of the pages both keep are compared above.",
+    "FineWeb: datatrove rejects at a punctuated-line share < 0.12, a short-line share > 0.67 and a repeated-line "
+    "share > 0.1, ours at the published <= 0.12, >= 0.67 and >= 0.1; C4: datatrove also takes `'` as terminal "
+    "punctuation, and counts sentences with spaCy's sentencizer where ours counts end marks. These rarely decide a "
+    "page here; the cleaned texts of the pages both keep are compared above.",
 )
 """The definitions behind the disagreements (see each filter's docstring), found by reading the examples."""
 
@@ -628,7 +629,17 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {LABELS[tool]} | {f['docs_per_cpu_s']:,.0f} | {f['cpu_s']:.2f} | {f['wall_s']:.2f} "
             f"| {f['read_wall_s']:.2f} | {f['peak_rss_mib']:.0f} | {f['kept']:,} | {f['rejected']:,} |"
         )
-    lines += ["", f"Target: ours >= {TARGET_SPEEDUP:g}x datatrove in documents per CPU-second.", ""]
+    arguments = "; ".join(
+        f"`{name}` " + (", ".join(f"{k}={v!r}" for k, v in given.items()) or "defaults")
+        for name, given in params["datatrove_filters"].items()
+    )
+    lines += [
+        "",
+        f"datatrove's arguments, set to our parameters: {arguments}. Its tokenizer: {params['datatrove_tokenizer']}.",
+        "",
+        f"Target: ours >= {TARGET_SPEEDUP:g}x datatrove in documents per CPU-second.",
+        "",
+    ]
     for name, value in report["verdicts"].items():
         lines.append(f"- {name}: **{value:.1f}x**" if isinstance(value, float) else f"- {name}: **{value}**")
     lines += _rejections(summary) + _agreement(agree, params["docs"]) + _notes()

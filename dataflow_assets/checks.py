@@ -53,7 +53,7 @@ def _checks(key: dg.AssetKey, checks: dict[str, tuple[bool, str, Judge]]) -> dg.
         for name, (blocking, description, _) in checks.items()
     ]
 
-    @dg.multi_asset_check(specs=specs, name=f"{key.path[-1]}_checks")
+    @dg.multi_asset_check(specs=specs, name=f"{'__'.join(key.path)}_checks")
     def run_checks(context: dg.AssetCheckExecutionContext):
         event = context.instance.get_latest_materialization_event(key)
         written = (

@@ -29,9 +29,9 @@ class C4QualityFilter(Filter):
       not bundled here: pass its entries to enable the rule; with the default empty list the rule is absent.
     * ``c4_too_few_sentences``: fewer than ``min_sentences`` sentences (paper: 3). Score: the sentence count.
       A sentence ends at a run of ``.``, ``!`` or ``?`` (closing quotes or brackets may follow) before
-      whitespace or the end of the text, or at a ``"`` ending a line. This is a count of end marks, not NLTK's
-      Punkt tokenizer that TFDS and datatrove run per line, so an abbreviation such as "Dr. Smith" counts as an
-      end (the count errs high, i.e. lenient).
+      whitespace or the end of the text, or at a ``"`` ending a line. This is a count of end marks, not the
+      sentence splitter TFDS (NLTK's Punkt) and datatrove 0.10 (spaCy's sentencizer) run, so an abbreviation such
+      as "Dr. Smith" counts as an end (the count errs high, i.e. lenient).
 
     Run it after :class:`~operators.refine.c4_line_cleaner.C4LineCleanerRefiner`, as C4 did: sentences are then
     counted over the kept lines, and the other rules see the cleaned page, as in the reference code (TFDS

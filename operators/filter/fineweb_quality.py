@@ -13,7 +13,7 @@ _PUNCTUATED_LINE = r"""(?m)[.'"!?][^\S\n]*$"""
 """A line ending in FineWeb's punctuation (datatrove's ``stop_chars`` when FineWeb was built), spaces aside."""
 
 _TOKEN = r"\w+|[^\w\s]+"
-"""A word, or a run of punctuation: an approximation of the NLTK word tokens datatrove counts."""
+"""A word, or a run of punctuation: an approximation of the word tokens datatrove counts (spaCy's in 0.10)."""
 
 
 @register("fineweb_quality", domain="text")
@@ -38,7 +38,7 @@ class FineWebQualityFilter(Filter):
     * ``fineweb_list_like``: more than ``newline_word_threshold`` (0.3) newlines per word: a list rather than
       prose. This rule is datatrove's (``new_line_ratio``) and not in the paper. Newlines are counted in the raw
       text (so blank lines count); words are word-character runs plus punctuation runs, an approximation of the
-      NLTK tokens datatrove counts (it splits "don't" in two, we in three).
+      tokens datatrove counts (spaCy's in datatrove 0.10; it splits "don't" in two, we in three).
 
     Scores are the measured fractions. Differences from datatrove: when FineWeb was built, its filter counted
     blank lines as lines (an empty line is short and unpunctuated, so blank-line-separated paragraphs halved the

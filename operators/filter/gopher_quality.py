@@ -45,8 +45,10 @@ class GopherQualityFilter(Filter):
     Differences from datatrove's ``GopherQualityFilter``, where we follow the paper: it counts tokenizer words
     (spaCy's for English in datatrove 0.10, NLTK's before), punctuation split off, and for the word count and mean
     length only tokens that are not all punctuation; the paper does not define a word and we count
-    whitespace-separated ones. Its stop-word rule counts any two occurrences ("the ... the"), case-sensitive; the
-    paper asks for "at least two of the following English words", which we read as two different ones. It counts
+    whitespace-separated ones. Its letter-word, ``#`` and ellipsis ratios divide by all its tokens, punctuation
+    included, although its word count leaves punctuation out. Its stop-word rule counts two different stop words,
+    as we read the paper's "at least two of the following English words", but case-sensitively over its tokens;
+    we match case-insensitively as whole words. It counts
     blank lines in the line ratios and treats only ``•`` and ``-`` as bullets; we skip blank lines (a
     blank-line-separated list is still a list) and take the configurable ``bullets``. Its letter test is Python's
     ``isalpha``, the same as our Unicode letter class.
