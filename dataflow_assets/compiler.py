@@ -13,7 +13,7 @@ import dagster as dg
 import polars as pl
 
 from dataflow_assets.checks import step_checks
-from operators.base import Category, OpResult
+from operators.base import OpResult
 from operators.columns import PARTITION
 from operators.errors import PipelineDefinitionError
 from operators.pipeline import Pipeline, TracedPipeline
@@ -72,9 +72,7 @@ def _filtered_nodes(traced: TracedPipeline) -> set[str]:
     documents, and removing them is the filters' job."""
     filtered: set[str] = set()
     for name, node in traced.nodes.items():
-        steps = getattr(node.step, "steps", [node.step])  # a Sequential's items, or the step itself
-        has_filter = any(getattr(getattr(s, "op", None), "category", None) is Category.FILTER for s in steps)
-        if has_filter or any(i in filtered for i in node.inputs):
+        if (not node.is_source and node.step.filters_rows) or any(i in filtered for i in node.inputs):
             filtered.add(name)
     return filtered
 
@@ -159,7 +157,7 @@ def _step_asset(
     fan_in: list[bool],
 ) -> dg.AssetsDefinition:
     # A step that judges new partitions against its own earlier ones reads that history (partitioned steps only).
-    history_side = getattr(node.step, "history", None) if partitions_def is not None else None
+    history_side = node.step.history if partitions_def is not None else None
     ins = {
         f"input_{i}": dg.AssetIn(key=[group, upstream], metadata={FAN_IN_METADATA_KEY: gathers})
         for i, (upstream, gathers) in enumerate(zip(node.inputs, fan_in, strict=True))

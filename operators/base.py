@@ -368,6 +368,10 @@ class BoundOperator:
     def engines(self) -> tuple[str, ...]:
         return self.op.engines
 
+    @property
+    def filters_rows(self) -> bool:
+        return self.op.category is Category.FILTER
+
     def columns_after(self, inputs: list[list[str]], *, where: str) -> list[str]:
         """Check that every column read is available and return the output's columns."""
         expected = self.op.inputs

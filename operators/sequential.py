@@ -48,6 +48,12 @@ class Sequential:
     def engines(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(name for step in self.steps for name in step.engines))
 
+    @property
+    def filters_rows(self) -> bool:
+        return any(step.filters_rows for step in self.steps)
+
+    history = None  # a stage takes no history of its own; put a history-using operator in a step of its own
+
     def __call__(self, *data: Any) -> Any:
         tracer = next((d.tracer for d in data if hasattr(d, "tracer")), None)
         if tracer is not None:
