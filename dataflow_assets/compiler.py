@@ -3,7 +3,8 @@
 Every node of a traced pipeline becomes the software-defined asset ``<group>/<step>`` stored by the Delta IO
 manager. Its ``code_version`` is the step's fingerprint (operator class, class version, parameters, keys), so
 changing one parameter makes exactly that asset and its descendants stale. Partitioned sources give their
-partitions to every step downstream of them, up to the first fan-in step (``dataset.all_partitions()``).
+partitions (static or dynamic, see ``dataflow_assets.partitions``) to every step downstream of them, up to the first
+fan-in step (``dataset.all_partitions()``); a dynamic source also gets a sensor that registers new files.
 """
 
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import dagster as dg
 import polars as pl
 
 from dataflow_assets.checks import step_checks
+from dataflow_assets.partitions import new_files_sensor, partitions_for_source
 from operators.base import OpResult
 from operators.columns import PARTITION
 from operators.errors import PipelineDefinitionError
@@ -33,8 +35,20 @@ IO_MANAGER_KEY = "delta_io"
 
 @dataclass(frozen=True)
 class CompiledPipeline:
+    group: str
     assets: list[dg.AssetsDefinition]
     checks: list[dg.AssetChecksDefinition]
+    sensors: list[dg.SensorDefinition]
+    sources: list[tuple[FileSource, dg.PartitionsDefinition | None]]
+    """Each source with its partitioning, so that the runner can register a dynamic source's new files."""
+
+    @property
+    def partitioned_assets(self) -> list[dg.AssetsDefinition]:
+        return [a for a in self.assets if a.partitions_def is not None]
+
+    @property
+    def unpartitioned_assets(self) -> list[dg.AssetsDefinition]:
+        return [a for a in self.assets if a.partitions_def is None]
 
 
 def compile_pipeline(pipeline: Pipeline | TracedPipeline) -> CompiledPipeline:
@@ -56,7 +70,18 @@ def compile_pipeline(pipeline: Pipeline | TracedPipeline) -> CompiledPipeline:
         else:
             fan_in = [partitions[name] is None and partitions[i] is not None for i in node.inputs]
             assets.append(_step_asset(traced.group, node, partitions[name], metadata, fan_in))
-    return CompiledPipeline(assets, checks)
+    sources = [(node.step, partitions[name]) for name, node in traced.nodes.items() if node.is_source]
+    sensors = [
+        new_files_sensor(
+            traced.group,
+            source,
+            partitions_def,
+            [a.key for a in assets if a.partitions_def is partitions_def],
+        )
+        for source, partitions_def in sources
+        if isinstance(partitions_def, dg.DynamicPartitionsDefinition)
+    ]
+    return CompiledPipeline(traced.group, assets, checks, sensors, sources)
 
 
 def _history(io: DeltaIOManager, asset_path: list[str], side: str, writing: list[str]) -> pl.LazyFrame | None:
@@ -81,8 +106,7 @@ def _partitions_by_node(traced: TracedPipeline) -> dict[str, dg.PartitionsDefini
     found: dict[str, dg.PartitionsDefinition | None] = {}
     for name, node in traced.nodes.items():
         if node.is_source:
-            source: FileSource = node.step
-            found[name] = dg.StaticPartitionsDefinition(source.partition_keys()) if node.partitioned else None
+            found[name] = partitions_for_source(traced.group, name, node.step)
         elif not node.partitioned:
             found[name] = None
         else:

@@ -1,6 +1,8 @@
 """What ``dagster dev -w workspace.yaml`` loads: every shipped pipeline as an asset group on Delta storage.
 
-Delta tables go under ``$DATAFLOW_DATA_ROOT`` (default ``./data/delta``, relative to where Dagster starts).
+Delta tables go under ``$DATAFLOW_DATA_ROOT`` (default ``./data/delta``, relative to where Dagster starts); a
+pipeline reads the folder in ``$DATAFLOW_<PIPELINE>_INPUT`` (e.g. ``DATAFLOW_TEXT_PRETRAIN_INPUT``), by default
+its bundled sample data.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import dagster as dg
 
 from dataflow_assets.compiler import IO_MANAGER_KEY, compile_pipeline
 from dataflow_assets.engines import engine_resources
-from dataflow_assets.pipelines import PIPELINES
+from dataflow_assets.pipelines import PIPELINES, get_pipeline
 from operators.pipeline import Pipeline
 from resources.delta_io import DeltaIOManager
 
@@ -30,8 +32,9 @@ def build_definitions(pipelines: Iterable[Pipeline], root: Path | str) -> dg.Def
     return dg.Definitions(
         assets=[a for c in compiled for a in c.assets],
         asset_checks=[c for p in compiled for c in p.checks],
+        sensors=[s for p in compiled for s in p.sensors],
         resources=resources,
     )
 
 
-defs = build_definitions((make() for make in PIPELINES.values()), data_root())
+defs = build_definitions((get_pipeline(name) for name in PIPELINES), data_root())

@@ -1,12 +1,15 @@
-"""Materialize a pipeline in-process: what ``dataflow run``, the tests and the benchmarks call.
+"""Materialize a pipeline in-process: what ``dataflow run`` and ``dataflow backfill``, the tests and the benchmarks
+call.
 
-A pipeline's assets run as one Dagster job per contiguous range of requested partitions (one run in the usual
-case, all partitions), recorded in the given Dagster instance so that the UI shows them.
+The request becomes the runs ``dataflow_assets.planning`` plans (one in the usual case), executed one after
+another in this process and recorded in the given Dagster instance, so that the UI shows them.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +17,17 @@ from typing import Any
 
 import dagster as dg
 
-from dataflow_assets.compiler import IO_MANAGER_KEY, compile_pipeline
+from dataflow_assets.compiler import IO_MANAGER_KEY, CompiledPipeline, compile_pipeline
 from dataflow_assets.engines import engine_resources
+from dataflow_assets.partitions import register_new_files
+from dataflow_assets.planning import plan_runs
 from operators.errors import DataflowError
 from operators.pipeline import Pipeline, TracedPipeline
 from resources.delta_io import DeltaIOManager
+
+PID_TAG = "dataflow/pid"
+HOST_TAG = "dataflow/host"
+"""Tags on every run this module starts: the process that runs it, so that a killed run can be told apart."""
 
 EventCallback = Callable[[str, str], None]
 """Called with (event type, step key) for every Dagster event of the run, e.g. ("STEP_START", "demo__raw")."""
@@ -48,37 +57,35 @@ def materialize_pipeline(
     root: Path | str,
     instance: dg.DagsterInstance,
     partitions: list[str] | None = None,
+    resume: bool = False,
+    tags: Mapping[str, str] | None = None,
     on_event: EventCallback | None = None,
     target_file_size: int | None = None,
     resources: Mapping[str, Any] | None = None,
 ) -> RunSummary:
-    """Materialize every asset of ``pipeline`` (for ``partitions``, default all) and summarize each step.
+    """Materialize every step of ``pipeline`` for ``partitions`` (default all), or with ``resume`` only the steps
+    and partitions that are missing or stale, and summarize each step (see ``dataflow_assets.planning``).
 
-    A step failure raises the step's own error (a :class:`DataflowError` where it is one), not Dagster's wrapper.
+    A dynamic source's new files are registered as partitions first. A step failure raises the step's own error (a
+    :class:`DataflowError` where it is one), not Dagster's wrapper.
     ``resources`` gives the engines LLM steps use (default: from the environment, see ``dataflow_assets.engines``).
     """
     traced = pipeline.trace() if isinstance(pipeline, Pipeline) else pipeline
     compiled = compile_pipeline(traced)
-    job_name = f"{traced.group}_pipeline"
-    defs = dg.Definitions(
-        assets=compiled.assets,
-        asset_checks=compiled.checks,
-        jobs=[dg.define_asset_job(job_name, selection=dg.AssetSelection.groups(traced.group))],
-        resources={
-            IO_MANAGER_KEY: DeltaIOManager(root=str(root), target_file_size=target_file_size),
-            **(resources if resources is not None else engine_resources(root)),
-        },
-        loggers={"progress": _progress_logger(on_event)},
-    )
-    job = defs.resolve_job_def(job_name)
-    partition_keys = _partition_keys(compiled.assets)
-    runs = [dict[str, str]()] if not partition_keys else _range_tags(partition_keys, partitions or partition_keys)
+    register_new_files(instance, compiled.sources)
+    job = _pipeline_job(compiled, root, target_file_size, resources, on_event)
+    _fail_orphaned_runs(instance, job.name)
     steps: dict[str, StepSummary] = {}
     checks: dict[str, bool] = {}
     run_ids: list[str] = []
-    for tags in runs:
+    ours = {**(tags or {}), PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+    for planned in plan_runs(compiled, instance, partitions, resume=resume):
         result = job.execute_in_process(
-            run_config={"loggers": {"progress": {}}}, instance=instance, tags=tags, raise_on_error=False
+            run_config={"loggers": {"progress": {}}},
+            instance=instance,
+            tags={**planned.tags, **ours},
+            asset_selection=list(planned.assets),
+            raise_on_error=False,
         )
         run_ids.append(result.run_id)
         for evaluation in result.get_asset_check_evaluations():
@@ -98,6 +105,49 @@ def materialize_pipeline(
     return RunSummary(run_ids=run_ids, steps=ordered, checks=checks)
 
 
+def _pipeline_job(
+    compiled: CompiledPipeline,
+    root: Path | str,
+    target_file_size: int | None,
+    resources: Mapping[str, Any] | None,
+    on_event: EventCallback | None,
+) -> dg.JobDefinition:
+    job_name = f"{compiled.group}_pipeline"
+    defs = dg.Definitions(
+        assets=compiled.assets,
+        asset_checks=compiled.checks,
+        jobs=[dg.define_asset_job(job_name, selection=dg.AssetSelection.groups(compiled.group))],
+        resources={
+            IO_MANAGER_KEY: DeltaIOManager(root=str(root), target_file_size=target_file_size),
+            **(resources if resources is not None else engine_resources(root)),
+        },
+        loggers={"progress": _progress_logger(on_event)},
+    )
+    return defs.resolve_job_def(job_name)
+
+
+def _fail_orphaned_runs(instance: dg.DagsterInstance, job_name: str) -> None:
+    """A run whose process was killed stays "started" in the instance for ever; mark such runs of this machine
+    failed, so that the UI and the resume plan see what happened."""
+    started = instance.get_runs(
+        filters=dg.RunsFilter(job_name=job_name, statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED])
+    )
+    for run in started:
+        pid = run.tags.get(PID_TAG)
+        if pid and run.tags.get(HOST_TAG) == socket.gethostname() and not _process_alive(int(pid)):
+            instance.report_run_failed(run, f"the process running it (pid {pid}) ended before the run finished")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def local_instance(home: Path | str) -> dg.DagsterInstance:
     """A persistent Dagster instance in ``home`` (created if needed) with telemetry off: nothing leaves the machine."""
     home = Path(home)
@@ -106,34 +156,6 @@ def local_instance(home: Path | str) -> dg.DagsterInstance:
     if not config.exists():
         config.write_text("telemetry:\n  enabled: false\n")
     return dg.DagsterInstance.from_config(str(home))
-
-
-def _partition_keys(assets: list[dg.AssetsDefinition]) -> list[str]:
-    for asset in assets:
-        if asset.partitions_def is not None:
-            return list(asset.partitions_def.get_partition_keys())
-    return []
-
-
-def _range_tags(all_keys: list[str], wanted: list[str]) -> list[dict[str, str]]:
-    """One run per contiguous range of the wanted keys, in partition order."""
-    unknown = [k for k in wanted if k not in all_keys]
-    if unknown:
-        raise DataflowError(f"unknown partition(s) {unknown}", hint=f"partitions: {', '.join(all_keys)}")
-    positions = sorted(all_keys.index(k) for k in set(wanted))
-    ranges: list[list[int]] = []
-    for position in positions:
-        if ranges and position == ranges[-1][-1] + 1:
-            ranges[-1].append(position)
-        else:
-            ranges.append([position])
-    return [
-        {
-            "dagster/asset_partition_range_start": all_keys[r[0]],
-            "dagster/asset_partition_range_end": all_keys[r[-1]],
-        }
-        for r in ranges
-    ]
 
 
 def _merge(previous: StepSummary | None, materialization: dg.AssetMaterialization) -> StepSummary:

@@ -32,8 +32,12 @@ class FileSource(BaseModel):
     """Rows read from JSONL, JSON (an array of objects), CSV, Parquet files or a Delta table.
 
     ``columns`` declares the columns rows must have, with their type; a type ending in ``?`` marks a column that
-    may be missing or null. Other columns in the files are carried along. With ``partitioned=True`` every file is
-    a partition of its own, so a new shard is materialized and backfilled on its own.
+    may be missing or null. Other columns in the files are carried along.
+
+    With ``partitioned=True`` every file is a partition of its own, so a shard is materialized and backfilled on
+    its own; the partitions are the files found when the pipeline is compiled. With ``partitioned="dynamic"`` they
+    are registered as files arrive (by a sensor, or by the CLI before a run), so a long-running Dagster deployment
+    picks up new shards without reloading its code.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -42,7 +46,9 @@ class FileSource(BaseModel):
     columns: dict[str, str] = Field(description="Declared columns and their types, e.g. {'text': 'string'}")
     pattern: str = Field("*", description="Glob for the files inside a folder, e.g. '*.jsonl'")
     format: Format | Literal["auto"] = Field("auto", description="File format; 'auto' decides by file suffix")
-    partitioned: bool = Field(False, description="Make every file a partition of its own")
+    partitioned: bool | Literal["dynamic"] = Field(
+        False, description="Make every file a partition of its own: True (files found at compile time) or 'dynamic'"
+    )
 
     @field_validator("columns")
     @classmethod

@@ -103,7 +103,7 @@ class Tracer:
 
     def record_source(self, source: FileSource) -> Dataset:
         name = self._name_for(source)
-        node = Node(name, source, (), tuple(source.output_columns()), source.partitioned)
+        node = Node(name, source, (), tuple(source.output_columns()), bool(source.partitioned))
         self.nodes[name] = node
         return Dataset(self, name, node.columns, node.partitioned)
 

@@ -1,9 +1,9 @@
 """``text_pretrain``: web text to pre-training data.
 
-raw (one partition per shard) -> refined (HTML, URLs, emoji, PII, Unicode and whitespace) -> language (offline
-identification, English kept) -> rules (Gopher quality and repetition and FineWeb in one fused pass, then C4's line
-cleaning and page rules) -> dedup (MinHash-LSH near and exact duplicates across shards, incrementally) -> quality
-(LLM score 1-5 with a rationale).
+raw (one partition per shard, registered as shards arrive) -> refined (HTML, URLs, emoji, PII, Unicode and
+whitespace) -> language (offline identification, English kept) -> rules (Gopher quality and repetition and FineWeb
+in one fused pass, then C4's line cleaning and page rules) -> dedup (MinHash-LSH near and exact duplicates across
+shards, incrementally) -> quality (LLM score 1-5 with a rationale).
 """
 
 from pathlib import Path
@@ -40,7 +40,7 @@ class TextPretrainPipeline(Pipeline):
     def __init__(self, data_dir: Path | str = SAMPLE_DATA, *, languages: tuple[str, ...] = ("en",)) -> None:
         super().__init__()
         self.raw = FileSource(
-            path=str(data_dir), pattern="*.jsonl", columns={"text": "string", "url": "string?"}, partitioned=True
+            path=str(data_dir), pattern="*.jsonl", columns={"text": "string", "url": "string?"}, partitioned="dynamic"
         )
         self.refined = Sequential(
             RemoveHtmlRefiner(),
