@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -21,12 +22,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
+from dataflow_assets.compiler import compile_pipeline
 from dataflow_assets.definitions import DATA_ROOT_ENV, data_root
+from dataflow_assets.graphql_client import DagsterGraphQL
 from dataflow_assets.lineage import Hop, row_lineage
+from dataflow_assets.partitions import register_new_files
 from dataflow_assets.pipelines import DEMO_PIPELINES, PIPELINES, get_pipeline
+from dataflow_assets.planning import partition_keys
 from dataflow_assets.runner import RunSummary, local_instance, materialize_pipeline
 from operators.columns import ROW_ID
-from operators.errors import DataflowError
+from operators.errors import DataflowError, SourceReadError
 from operators.registry import describe, get_operator, list_operators
 from resources.delta_store import DeltaStore
 
@@ -36,6 +41,8 @@ app = typer.Typer(
 # Piped output (CI logs, files) gets a wide fixed width instead of rich's 80 columns, so tables stay on one line.
 console = Console() if sys.stdout.isatty() else Console(width=160)
 _state = {"debug": False}
+BACKFILL_TAG = "dataflow/backfill"
+"""Tag on the runs of a backfill made here (Dagster's own ``dagster/backfill`` tag belongs to daemon backfills)."""
 
 RootOption = Annotated[
     Path | None,
@@ -53,20 +60,91 @@ def _instance() -> DagsterInstance:
     return local_instance(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").absolute())))
 
 
+PipelineArgument = Annotated[str, typer.Argument(help=f"One of: {', '.join(sorted(PIPELINES))}")]
+PartitionOption = Annotated[
+    list[str] | None, typer.Option("--partition", "-p", help="Partition key, i.e. a file of the source (repeatable)")
+]
+ResumeOption = Annotated[
+    bool,
+    typer.Option("--resume", help="Compute only the steps and partitions that are missing or stale (after a failure)"),
+]
+
+
 @app.command()
 def run(
-    pipeline: Annotated[str, typer.Argument(help=f"One of: {', '.join(sorted(PIPELINES))}")],
-    partition: Annotated[list[str] | None, typer.Option("--partition", "-p", help="Partition key (repeatable)")] = None,
+    pipeline: PipelineArgument,
+    partition: PartitionOption = None,
+    resume: ResumeOption = False,
     root: RootOption = None,
 ) -> None:
     """Materialize a pipeline in-process and print rows in/out per step."""
     root = root or data_root()
-    summary = _materialize(pipeline, root, partition or None)
+    summary = _materialize(pipeline, root, partition or None, resume=resume)
+    if not summary.steps:
+        return
     last = summary.steps[-1]
     example = DeltaStore(root).read(last.uri).frame.head(1) if last.rows_out else None
     if example is not None and ROW_ID in example.columns:
         console.print(f"Trace a row:  dataflow lineage {last.asset} {example[ROW_ID][0]}")
     console.print("Open the UI:  dataflow ui")
+
+
+@app.command()
+def backfill(
+    pipeline: PipelineArgument,
+    partition: PartitionOption = None,
+    start: Annotated[str | None, typer.Option("--from", help="First partition of a range (default: the first)")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last partition of a range (default: the last)")] = None,
+    resume: ResumeOption = False,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Submit to a running Dagster (e.g. http://127.0.0.1:3000) instead of running here"),
+    ] = None,
+    wait: Annotated[bool, typer.Option(help="With --url: wait until the backfill ends")] = True,
+    root: RootOption = None,
+) -> None:
+    """Recompute a set or range of partitions (default all); other partitions' rows are not touched.
+
+    Runs here, in-process, unless --url submits it as a Dagster backfill that the daemon of `dataflow ui` runs."""
+    traced = get_pipeline(pipeline).trace()
+    instance = _instance()
+    compiled = compile_pipeline(traced)
+    register_new_files(instance, compiled.sources)
+    keys = select_partitions(partition_keys(compiled, instance), partition or [], start, end)
+    if url is None:
+        backfill_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        console.print(f"backfill {backfill_id}: {len(keys)} partition(s) of {traced.group}")
+        _materialize(pipeline, root or data_root(), keys, resume=resume, tags={BACKFILL_TAG: backfill_id})
+        return
+    if resume:
+        raise DataflowError("--resume plans from runs made here", hint="drop --url, or use the UI's backfill options")
+    client = DagsterGraphQL(url)
+    backfill_id = client.launch_partition_backfill([list(a.key.path) for a in compiled.assets], keys)
+    console.print(f"backfill {backfill_id} submitted to {url}: {len(keys)} partition(s) of {traced.group}")
+    console.print(f"Follow it:  {url.rstrip('/')}/runs/b/{backfill_id}")
+    if wait:
+        result = client.wait_for_backfill(backfill_id, timeout_s=24 * 3600)
+        failed = [run for run, status in result.runs.items() if status != "SUCCESS"]
+        console.print(f"backfill {backfill_id}: {result.status}, {len(result.runs)} run(s), {len(failed)} failed")
+        if result.status != "COMPLETED_SUCCESS" or failed:
+            raise DataflowError(f"backfill {backfill_id} ended {result.status}", hint=f"runs not successful: {failed}")
+
+
+def select_partitions(all_keys: list[str], listed: list[str], start: str | None, end: str | None) -> list[str]:
+    """The partitions named by a list or by a range (both ends included; all partitions when neither is given)."""
+    if listed and (start or end):
+        raise DataflowError("give partitions either as --partition or as a --from/--to range, not both")
+    for key in [*listed, *(k for k in (start, end) if k)]:
+        if key not in all_keys:
+            shown = ", ".join(all_keys[:20]) + (" …" if len(all_keys) > 20 else "")
+            raise DataflowError(f"unknown partition {key!r}", hint=f"partitions: {shown or 'none registered yet'}")
+    if listed:
+        return listed
+    first = all_keys.index(start) if start else 0
+    last = all_keys.index(end) if end else len(all_keys) - 1
+    if first > last:
+        raise DataflowError(f"--from {start!r} comes after --to {end!r}")
+    return all_keys[first : last + 1]
 
 
 @app.command()
@@ -89,7 +167,14 @@ def demo(root: RootOption = None) -> None:
     console.print("Open the UI:  dataflow ui   (asset groups text_pretrain and text_sft)")
 
 
-def _materialize(pipeline: str, root: Path, partitions: list[str] | None) -> RunSummary:
+def _materialize(
+    pipeline: str,
+    root: Path,
+    partitions: list[str] | None,
+    *,
+    resume: bool = False,
+    tags: dict[str, str] | None = None,
+) -> RunSummary:
     traced = get_pipeline(pipeline).trace()
     steps = list(traced.nodes)
     with console.status(f"[bold]{traced.group}[/]: starting") as status:
@@ -103,8 +188,11 @@ def _materialize(pipeline: str, root: Path, partitions: list[str] | None) -> Run
                 console.print(f"  [green]✓[/] {step_key.replace('__', '/')}")
 
         summary = materialize_pipeline(
-            traced, root=root, instance=_instance(), partitions=partitions, on_event=on_event
+            traced, root=root, instance=_instance(), partitions=partitions, resume=resume, tags=tags, on_event=on_event
         )
+    if not summary.run_ids:
+        console.print(f"[bold]{traced.group}[/]: nothing to do, every step is materialized and up to date")
+        return summary
     _print_summary(summary)
     console.print(f"Delta tables: {Path(root) / traced.group}")
     return summary
@@ -157,7 +245,12 @@ def ops(name: Annotated[str | None, typer.Argument(help="Describe one operator")
 @app.command()
 def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 3000) -> None:
     """Start the Dagster UI (and daemon) on 127.0.0.1; Ctrl-C stops it cleanly."""
-    _instance()
+    instance = _instance()
+    for name in PIPELINES:  # files already in a dynamic source's folder show as partitions at once
+        try:
+            register_new_files(instance, compile_pipeline(get_pipeline(name)).sources)
+        except SourceReadError as error:  # a deployment may start before its first file arrives
+            console.print(f"[yellow]{name}:[/] {error.args[0]}; its sensor registers files when they arrive")
     # A shell starts background jobs with SIGINT ignored, and children inherit that: restore Ctrl-C for us and
     # for `dagster dev`, which would otherwise ignore it (DESIGN §7).
     signal.signal(signal.SIGINT, signal.default_int_handler)

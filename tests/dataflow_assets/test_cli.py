@@ -9,10 +9,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import dagster as dg
 import pytest
+from deltalake import DeltaTable
 from typer.testing import CliRunner
 
 from dataflow_assets.cli import app
+from resources.delta_store import DeltaStore
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,6 +45,48 @@ def test_run_prints_rows_per_step_and_records_runs_in_the_instance(env, tmp_path
     one = CliRunner().invoke(app, ["run", "demo", "--partition", "shard-002.jsonl"])
     assert one.exit_code == 0, one.output
     assert "demo/raw" in one.output
+
+
+def partition_files(root: Path, step: str, partition: str) -> set[str]:
+    return {uri for uri in DeltaTable(str(root / "demo" / step)).file_uris() if f"_partition={partition}" in uri}
+
+
+def test_backfill_of_a_range_rewrites_those_partitions_and_leaves_the_others_untouched(env, tmp_path):
+    root = tmp_path / "delta"
+    assert CliRunner().invoke(app, ["run", "demo"]).exit_code == 0
+    steps, shards = ("raw", "normalize", "quality"), ("shard-001.jsonl", "shard-002.jsonl", "shard-003.jsonl")
+    before = {(step, shard): partition_files(root, step, shard) for step in steps for shard in shards}
+    rows_before = DeltaStore(root).read(str(root / "demo" / "quality"), ["shard-003.jsonl"]).frame
+
+    result = CliRunner().invoke(app, ["backfill", "demo", "--from", "shard-001.jsonl", "--to", "shard-002.jsonl"])
+
+    assert result.exit_code == 0, result.output
+    assert "2 partition(s) of demo" in result.output
+    for step in steps:
+        assert partition_files(root, step, "shard-003.jsonl") == before[(step, "shard-003.jsonl")]
+        for shard in shards[:2]:
+            assert partition_files(root, step, shard).isdisjoint(before[(step, shard)])  # rewritten
+    assert DeltaStore(root).read(str(root / "demo" / "quality"), ["shard-003.jsonl"]).frame.equals(rows_before)
+    instance = dg.DagsterInstance.get()
+    (backfill_run,) = [r for r in instance.get_runs() if "dataflow/backfill" in r.tags]
+    assert backfill_run.status == dg.DagsterRunStatus.SUCCESS
+    assert backfill_run.tags["dagster/asset_partition_range_end"] == "shard-002.jsonl"
+
+
+def test_backfill_names_a_wrong_partition_or_range(env):
+    assert CliRunner().invoke(app, ["run", "demo", "-p", "shard-001.jsonl"]).exit_code == 0
+    unknown = dataflow("backfill", "demo", "-p", "shard-009.jsonl", env=env)
+    assert unknown.returncode == 1 and "unknown partition 'shard-009.jsonl'" in unknown.stdout
+    assert "shard-001.jsonl, shard-002.jsonl, shard-003.jsonl" in unknown.stdout
+    reversed_range = dataflow("backfill", "demo", "--from", "shard-003.jsonl", "--to", "shard-001.jsonl", env=env)
+    assert reversed_range.returncode == 1 and "comes after" in reversed_range.stdout
+
+
+def test_run_resume_after_everything_is_done_has_nothing_to_do(env):
+    assert CliRunner().invoke(app, ["run", "demo"]).exit_code == 0
+    result = CliRunner().invoke(app, ["run", "demo", "--resume"])
+    assert result.exit_code == 0, result.output
+    assert "nothing to do" in result.output
 
 
 def test_ops_lists_and_describes_operators():
