@@ -15,6 +15,8 @@ from deltalake import DeltaTable
 from typer.testing import CliRunner
 
 from dataflow_assets.cli import app
+from dataflow_assets.definitions import executor
+from operators.errors import DataflowError
 from resources.delta_store import DeltaStore
 
 REPO = Path(__file__).resolve().parents[2]
@@ -119,6 +121,15 @@ def test_dagster_loads_the_definitions():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Validation successful" in result.stdout + result.stderr
+
+
+def test_ui_runs_execute_in_one_process_unless_the_environment_asks_for_a_process_per_step(monkeypatch):
+    assert executor() is dg.in_process_executor
+    monkeypatch.setenv("DATAFLOW_EXECUTOR", "multiprocess")
+    assert executor() is dg.multiprocess_executor
+    monkeypatch.setenv("DATAFLOW_EXECUTOR", "threads")
+    with pytest.raises(DataflowError, match="DATAFLOW_EXECUTOR='threads' is not an executor"):
+        executor()
 
 
 def free_port() -> int:
