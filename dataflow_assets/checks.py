@@ -7,7 +7,7 @@
 - ``rejection_rate`` (warning): a filter step rejects no more than ``Pipeline.max_rejection_rate[step]`` of its
   rows — a sudden jump usually means an upstream change, not a worse corpus.
 
-The checks judge the latest materialization from the facts the IO manager counted on the frame it wrote
+The checks judge the run's own materialization from the facts the IO manager counted on the frame it wrote
 (``dataflow/facts``, ``dagster/row_count``, ``dataflow/rejected``), so a check costs no read of the table: on a
 real corpus, reading a text column back just to count empty strings would cost as much as writing it.
 """
@@ -55,10 +55,10 @@ def _checks(key: dg.AssetKey, checks: dict[str, tuple[bool, str, Judge]]) -> dg.
 
     @dg.multi_asset_check(specs=specs, name=f"{'__'.join(key.path)}_checks")
     def run_checks(context: dg.AssetCheckExecutionContext):
-        event = context.instance.get_latest_materialization_event(key)
+        materialization = _materialization_to_judge(context, key)
         written = (
-            {k: getattr(v, "value", v) for k, v in event.asset_materialization.metadata.items()}
-            if event is not None and event.asset_materialization is not None
+            {k: getattr(v, "value", v) for k, v in materialization.metadata.items()}
+            if materialization is not None
             else None
         )
         for name, (_, _, judge) in checks.items():
@@ -72,6 +72,21 @@ def _checks(key: dg.AssetKey, checks: dict[str, tuple[bool, str, Judge]]) -> dg.
             )
 
     return run_checks
+
+
+def _materialization_to_judge(
+    context: dg.AssetCheckExecutionContext, key: dg.AssetKey
+) -> dg.AssetMaterialization | None:
+    """This run's materialization of the asset, else (a run of checks alone) the latest one. Not simply the latest:
+    with concurrent runs on other partitions, the latest may be another run's."""
+    records = context.instance.get_records_for_run(
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+    ).records
+    ours = [r.asset_materialization for r in records if r.asset_key == key]
+    if ours:
+        return ours[-1]
+    latest = context.instance.get_latest_materialization_event(key)
+    return latest.asset_materialization if latest is not None else None
 
 
 def _facts(written: dict[str, Any]) -> dict[str, Any]:
