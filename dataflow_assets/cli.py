@@ -110,7 +110,10 @@ def backfill(
     instance = _instance()
     compiled = compile_pipeline(traced)
     register_new_files(instance, compiled.sources)
-    keys = select_partitions(partition_keys(compiled, instance), partition or [], start, end)
+    all_keys = partition_keys(compiled, instance)
+    if not all_keys:
+        raise DataflowError(f"pipeline {pipeline!r} has no partitions to backfill", hint=f"dataflow run {pipeline}")
+    keys = select_partitions(all_keys, partition or [], start, end)
     if url is None:
         backfill_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         console.print(f"backfill {backfill_id}: {len(keys)} partition(s) of {traced.group}")

@@ -82,6 +82,8 @@ def test_backfill_names_a_wrong_partition_or_range(env):
     assert "shard-001.jsonl, shard-002.jsonl, shard-003.jsonl" in unknown.stdout
     reversed_range = dataflow("backfill", "demo", "--from", "shard-003.jsonl", "--to", "shard-001.jsonl", env=env)
     assert reversed_range.returncode == 1 and "comes after" in reversed_range.stdout
+    unpartitioned = dataflow("backfill", "text_sft", env=env)
+    assert unpartitioned.returncode == 1 and "'text_sft' has no partitions to backfill" in unpartitioned.stdout
 
 
 def test_run_resume_after_everything_is_done_has_nothing_to_do(env):
