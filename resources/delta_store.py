@@ -6,17 +6,29 @@ backfill of some partitions can overwrite the whole table (dagster#34064), and i
 deltalake 1.x. Here every partitioned write is a Delta overwrite restricted by a predicate on ``_partition``, so
 other partitions are never touched, and every write is one atomic Delta commit: a crash leaves the table at its
 previous version.
+
+Runs on different partitions of one asset may write its table at the same moment, from several processes. A
+predicate-less overwrite removes whatever delta-rs finds in the table when the write starts, which can already be
+another writer's partition, so partitioned writes always carry a predicate, the first one included. Writers that
+create a table take turns (a file lock), and every other write is planned from one snapshot of the table and
+committed on top of that same snapshot; when delta-rs reports a conflict with a concurrent commit
+(``CommitFailedError``), the write is planned again from the table as it is then.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 from deltalake import CommitProperties, DeltaTable, Schema
-from deltalake.exceptions import TableNotFoundError
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 from operators.columns import PARTITION
 from operators.errors import DataflowError, SchemaChangeError
@@ -25,6 +37,15 @@ INPUTS_METADATA_KEY = "dataflow.inputs"
 """Commit metadata key holding ``{upstream table: Delta version read}`` for the write."""
 ENGINES_METADATA_KEY = "dataflow.engines"
 """Commit metadata key holding ``{engine: model id}`` of the models that produced the write."""
+WHOLE_TABLE = "true"
+"""Overwrite predicate of a partitioned write that replaces the schema: it matches every row, so a partition
+that another writer adds meanwhile is a commit conflict, not a partition left with the old schema."""
+COMMIT_ATTEMPTS = 8
+"""How often a write is planned and committed again after conflicting with concurrent writers."""
+CREATION_LOCK = ".dataflow-create.lock"
+"""File in a table's folder that writers creating the table lock, one after the other."""
+RETRY_PAUSE_SECONDS = 0.05
+"""Longest pause before the second attempt, growing with each attempt; random, so that writers fall out of step."""
 
 
 @dataclass(frozen=True)
@@ -95,39 +116,69 @@ class DeltaStore:
         the columns added and removed; a partition write merges new columns into the table (other partitions
         read them as null) and keeps columns the step no longer writes (null in the rewritten partitions), and
         refuses a changed column type unless every partition in the table is being rewritten.
+
+        Writers of other partitions may commit at the same time; their rows are never removed, and a conflict with
+        one of their commits is retried (up to :data:`COMMIT_ATTEMPTS` times) from the table as it is then.
         """
         frame = delta_compatible(frame)
-        existing = DeltaTable(uri) if self.exists(uri) else None
-        previous = _schema_of(existing)
-        options: dict[str, object] = {
-            "commit_properties": CommitProperties(custom_metadata=commit_metadata or {}),
-            "target_file_size": self.target_file_size,
-        }
         if partitions is not None:
             _check_partition_column(uri, frame, partitions)
-            options["partition_by"] = [PARTITION]
-            rewrites_everything = existing is None or set(_partitions_in(existing)) <= set(partitions)
-            if rewrites_everything:
-                options["schema_mode"] = "overwrite"
-            else:
-                _check_types_unchanged(uri, previous, frame)
-                options["predicate"] = _partition_predicate(partitions)
-                options["schema_mode"] = "merge"
-        else:
-            options["schema_mode"] = "overwrite"
-        frame.write_delta(uri, mode="overwrite", delta_write_options=options)
-        current = set(frame.columns)
-        change = SchemaChange(
-            added=[c for c in frame.columns if previous and c not in previous],
-            removed=[c for c in previous if c not in current],
-        )
-        return WriteInfo(uri=uri, version=DeltaTable(uri).version(), rows=frame.height, schema_change=change)
+        metadata = commit_metadata or {}
+        for attempt in range(COMMIT_ATTEMPTS):
+            if attempt:
+                time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * attempt))
+            try:
+                return self._create(uri, frame, partitions, metadata) or self._update(uri, frame, partitions, metadata)
+            except CommitFailedError as error:
+                conflict = error
+        raise DataflowError(
+            f"{uri}: writing {_describe(partitions)} still conflicted with concurrent writers after "
+            f"{COMMIT_ATTEMPTS} attempts; last conflict: {conflict}",
+            hint="another run is writing the same partitions of this asset; run them one after the other",
+        ) from conflict
+
+    def _create(
+        self, uri: str, frame: pl.DataFrame, partitions: list[str] | None, metadata: dict[str, str]
+    ) -> WriteInfo | None:
+        """Create the table with this write as its version 0; None when the table exists already.
+
+        Creators take turns: delta-rs commits a creating write that lost the race for version 0 as a later
+        version carrying its own schema, which would drop the columns that only the first creator wrote.
+        """
+        if self.exists(uri):
+            return None
+        with _creation_lock(uri):
+            if self.exists(uri):
+                return None
+            plan = _plan(uri, None, frame, partitions)
+            self._commit(uri, frame, plan, metadata)
+            return WriteInfo(uri=uri, version=0, rows=frame.height, schema_change=plan.schema_change)
+
+    def _update(
+        self, uri: str, frame: pl.DataFrame, partitions: list[str] | None, metadata: dict[str, str]
+    ) -> WriteInfo:
+        """Plan the write from one snapshot of the table and commit it on top of that same snapshot."""
+        table = DeltaTable(uri)
+        plan = _plan(uri, table, frame, partitions)
+        self._commit(table, frame, plan, metadata)
+        # The table object now stands at the version this write committed; later commits may exist already.
+        return WriteInfo(uri=uri, version=table.version(), rows=frame.height, schema_change=plan.schema_change)
+
+    def _commit(self, target: str | DeltaTable, frame: pl.DataFrame, plan: _Plan, metadata: dict[str, str]) -> None:
+        options: dict[str, object] = {
+            "commit_properties": CommitProperties(custom_metadata=metadata),
+            "target_file_size": self.target_file_size,
+            "partition_by": [PARTITION] if plan.partitioned else None,
+            "predicate": plan.predicate,
+            "schema_mode": plan.schema_mode,
+        }
+        frame.write_delta(target, mode="overwrite", delta_write_options=options)
 
     def producing_commit(self, uri: str, partition: str | None) -> CommitInfo:
         """The latest commit that wrote ``partition`` (or the whole table), with the upstream versions it read."""
         for commit in DeltaTable(uri).history():
             predicate = commit.get("operationParameters", {}).get("predicate")
-            if predicate is None or partition is None or _quote(partition) in predicate:
+            if predicate in (None, WHOLE_TABLE) or partition is None or _quote(partition) in predicate:
                 return CommitInfo(
                     commit["version"],
                     json.loads(commit.get(INPUTS_METADATA_KEY, "{}")),
@@ -143,6 +194,32 @@ class CommitInfo:
     """Upstream asset -> the Delta version of its table that this commit's step read."""
     engines: dict[str, str]
     """Engine -> model id that produced this commit's rows (LLM steps)."""
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one attempt writes: the overwrite predicate (None: the whole table) and delta-rs's schema mode."""
+
+    partitioned: bool
+    predicate: str | None
+    schema_mode: str
+    schema_change: SchemaChange
+
+
+def _plan(uri: str, table: DeltaTable | None, frame: pl.DataFrame, partitions: list[str] | None) -> _Plan:
+    """Apply the schema policy of :meth:`DeltaStore.write` to the table as ``table`` shows it (None: no table)."""
+    previous = _schema_of(table)
+    change = SchemaChange(
+        added=[c for c in frame.columns if previous and c not in previous],
+        removed=[c for c in previous if c not in frame.columns],
+    )
+    if partitions is None:
+        return _Plan(False, None, "overwrite", change)
+    rewrites_everything = table is not None and set(_partitions_in(table)) <= set(partitions)
+    if rewrites_everything and (change.removed or _changed_types(previous, frame)):
+        return _Plan(True, WHOLE_TABLE, "overwrite", change)
+    _check_types_unchanged(uri, previous, frame)
+    return _Plan(True, _partition_predicate(partitions), "merge", change)
 
 
 def delta_compatible(frame: pl.DataFrame) -> pl.DataFrame:
@@ -163,6 +240,21 @@ def _schema_of(table: DeltaTable | None) -> dict[str, str]:
     if table is None:
         return {}
     return {f.name: str(f.type) for f in table.schema().fields}
+
+
+@contextmanager
+def _creation_lock(uri: str) -> Iterator[None]:
+    """An exclusive lock on the table's :data:`CREATION_LOCK` file, released when the file is closed (also when
+    the process dies)."""
+    folder = Path(uri)
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / CREATION_LOCK).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _describe(partitions: list[str] | None) -> str:
+    return "the whole table" if partitions is None else f"partition(s) {partitions[:5]}"
 
 
 def _partitions_in(table: DeltaTable) -> list[str]:
@@ -190,11 +282,14 @@ def _check_partition_column(uri: str, frame: pl.DataFrame, partitions: list[str]
         )
 
 
-def _check_types_unchanged(uri: str, previous: dict[str, str], frame: pl.DataFrame) -> None:
-    if not previous:
-        return
+def _changed_types(previous: dict[str, str], frame: pl.DataFrame) -> dict[str, tuple[str, str]]:
+    """Columns whose Delta type in ``frame`` differs from the table's: ``{column: (old, new)}``."""
     new_types = {f.name: str(f.type) for f in Schema.from_arrow(frame.head(0).to_arrow().schema).fields}
-    changed = {c: (previous[c], t) for c, t in new_types.items() if c in previous and previous[c] != t}
+    return {c: (previous[c], t) for c, t in new_types.items() if c in previous and previous[c] != t}
+
+
+def _check_types_unchanged(uri: str, previous: dict[str, str], frame: pl.DataFrame) -> None:
+    changed = _changed_types(previous, frame)
     if changed:
         details = "; ".join(f"{c}: {old} -> {new}" for c, (old, new) in changed.items())
         raise SchemaChangeError(
