@@ -28,7 +28,7 @@ from dataflow_assets.graphql_client import DagsterGraphQL
 from dataflow_assets.lineage import Hop, row_lineage
 from dataflow_assets.partitions import register_new_files
 from dataflow_assets.pipelines import DEMO_PIPELINES, PIPELINES, get_pipeline
-from dataflow_assets.planning import partition_keys
+from dataflow_assets.planning import partition_keys, partitions_hint
 from dataflow_assets.runner import RunSummary, local_instance, materialize_pipeline
 from operators.columns import ROW_ID
 from operators.errors import DataflowError, SourceReadError
@@ -139,8 +139,7 @@ def select_partitions(all_keys: list[str], listed: list[str], start: str | None,
         raise DataflowError("give partitions either as --partition or as a --from/--to range, not both")
     for key in [*listed, *(k for k in (start, end) if k)]:
         if key not in all_keys:
-            shown = ", ".join(all_keys[:20]) + (" …" if len(all_keys) > 20 else "")
-            raise DataflowError(f"unknown partition {key!r}", hint=f"partitions: {shown or 'none registered yet'}")
+            raise DataflowError(f"unknown partition {key!r}", hint=partitions_hint(all_keys))
     if listed:
         return listed
     first = all_keys.index(start) if start else 0

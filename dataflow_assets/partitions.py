@@ -32,12 +32,20 @@ def register_new_files(
     added: list[str] = []
     for source, partitions_def in sources:
         if isinstance(partitions_def, dg.DynamicPartitionsDefinition):
-            known = set(instance.get_dynamic_partitions(partitions_def.name))
-            new = [key for key in source.partition_keys() if key not in known]
+            new = _unregistered(source.partition_keys(), _registered(instance, partitions_def))
             if new:
                 instance.add_dynamic_partitions(partitions_def.name, new)
             added += new
     return added
+
+
+def _registered(instance: dg.DagsterInstance, partitions_def: dg.DynamicPartitionsDefinition) -> set[str]:
+    return set(instance.get_dynamic_partitions(partitions_def.name))
+
+
+def _unregistered(present: list[str], registered: set[str]) -> list[str]:
+    """The keys of files present that are not partitions yet, in file order."""
+    return [key for key in present if key not in registered]
 
 
 def new_files_sensor(
@@ -59,9 +67,9 @@ def new_files_sensor(
             present = source.partition_keys()
         except SourceReadError as error:  # an empty folder is a normal state for a sensor waiting for files
             return dg.SkipReason(str(error))
-        known = context.instance.get_dynamic_partitions(partitions_def.name)
-        added = [key for key in present if key not in set(known)]
-        vanished = sorted(set(known) - set(present))
+        known = _registered(context.instance, partitions_def)
+        added = _unregistered(present, known)
+        vanished = sorted(known - set(present))
         if vanished:
             context.log.warning(f"files registered as partitions are gone from {source.path}: {vanished[:5]}")
         return dg.SensorResult(

@@ -77,11 +77,16 @@ def plan_runs(
     return runs
 
 
+def partitions_hint(all_keys: list[str]) -> str:
+    """The hint of an error about an unknown partition: the first partitions there are."""
+    shown = ", ".join(all_keys[:20]) + (" …" if len(all_keys) > 20 else "")
+    return f"partitions: {shown or 'none registered yet'}"
+
+
 def _checked(partitions: list[str], all_keys: list[str]) -> list[str]:
     unknown = [key for key in partitions if key not in all_keys]
     if unknown:
-        shown = ", ".join(all_keys[:20]) + (" …" if len(all_keys) > 20 else "")
-        raise DataflowError(f"unknown partition(s) {unknown}", hint=f"partitions: {shown or 'none registered yet'}")
+        raise DataflowError(f"unknown partition(s) {unknown}", hint=partitions_hint(all_keys))
     return partitions
 
 
