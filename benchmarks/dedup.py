@@ -34,12 +34,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,14 +46,12 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-import machine
+from peers import PROJECT_PYTHON, cpu_seconds, environment, peer_python, run_worker
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work" / "dedup"
 RESULTS = HERE / "results"
-PEERS = HERE / ".peers" / "venv"
-PEER_PACKAGES = ("datasketch", "datatrove[processing]", "orjson")  # orjson: datatrove's JsonlReader
-PROJECT_PYTHON = Path(sys.executable)
+SCRIPT = Path(__file__).resolve()
 
 NGRAM, BANDS, ROWS, SEED = 5, 14, 8, 1
 NUM_PERM = BANDS * ROWS
@@ -304,44 +300,15 @@ def measure(tool: str, corpus: Path, result: Path) -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=WORK, prefix=f"{tool}-") as scratch:
         run = WORKERS[tool](corpus, Path(scratch))  # imports and setup: not timed
-        before, wall_start = _cpu_s(), time.perf_counter()
+        before, wall_start = cpu_seconds(children=True), time.perf_counter()
         removed = run()
-        wall_s, cpu_s = time.perf_counter() - wall_start, _cpu_s() - before
+        wall_s, cpu_s = time.perf_counter() - wall_start, cpu_seconds(children=True) - before
     peak_kib = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     report = {"tool": tool, "wall_s": wall_s, "cpu_s": cpu_s, "peak_rss_mib": peak_kib / 1024, "removed": removed}
     result.write_text(json.dumps(report))
 
 
-def _cpu_s() -> float:
-    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-    return sum(u.ru_utime + u.ru_stime for u in usage)
-
-
-# --- the parent: peers' venv, repeats, scoring, report ---
-
-
-def peer_python() -> Path:
-    """The peers' interpreter, its venv created and filled on first use."""
-    python = PEERS / "bin" / "python"
-    if not python.exists():
-        subprocess.run([str(PROJECT_PYTHON), "-m", "venv", str(PEERS)], check=True)
-    probe = subprocess.run(
-        [str(python), "-c", "import datasketch, datatrove, orjson"], capture_output=True, check=False
-    )
-    if probe.returncode != 0:
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *PEER_PACKAGES], check=True)
-    return python
-
-
-def run_child(tool: str, corpus: Path, python: Path) -> dict[str, Any]:
-    result = WORK / f"{tool}.result.json"
-    command = [str(python), str(Path(__file__).resolve()), "--worker", tool, "--corpus", str(corpus)]
-    one_thread = {**os.environ, "POLARS_MAX_THREADS": "1"}  # the peers are single-threaded; so is ours here
-    command += ["--result", str(result)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=HERE.parent, env=one_thread)
-    if done.returncode != 0:
-        raise SystemExit(f"{tool} failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
-    return json.loads(result.read_text())
+# --- the parent: repeats, scoring, report ---
 
 
 def score(removed: Iterable[int], truth: dict[str, Any]) -> dict[str, Any]:
@@ -419,25 +386,6 @@ def truth_summary(truth: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def environment(python: Path) -> dict[str, Any]:
-    peers = subprocess.run(
-        [
-            str(python),
-            "-c",
-            "import importlib.metadata as m, json;"
-            "print(json.dumps({p: m.version(p) for p in ('datasketch', 'datatrove', 'numpy', 'xxhash')}))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return {
-        **machine.describe(),
-        "ours": machine.versions("polars", "numpy", "pyarrow"),
-        "peers": json.loads(peers.stdout),
-    }
-
-
 def markdown(report: dict[str, Any]) -> str:
     params, env, truth, summary = report["parameters"], report["environment"], report["truth"], report["summary"]
     shares = list(truth["duplicates_by_edit_share"])
@@ -512,13 +460,13 @@ def main() -> None:
         return
     WORK.mkdir(parents=True, exist_ok=True)
     python = peer_python()
-    env = environment(python)
+    env = environment(python, ours=("polars", "numpy", "pyarrow"), peers=("datasketch", "datatrove", "numpy", "xxhash"))
     corpus = WORK / f"corpus-{args.docs}-{args.seed}.jsonl"
     truth = generate_corpus(corpus, args.docs, args.seed)
     runs = []
     for repeat in range(args.repeat):
         for tool in TOOLS:  # interleaved, so that a busy spell on the machine hits every tool alike
-            run = run_child(tool, corpus, PROJECT_PYTHON if tool.startswith("ours") else python)
+            run = run_worker(SCRIPT, WORK, tool, corpus, PROJECT_PYTHON if tool.startswith("ours") else python)
             removed = run.pop("removed")
             runs.append({**run, "score": score(removed, truth)})
             print(f"run {repeat + 1}/{args.repeat} {tool}: {run['cpu_s']:.2f} CPU s", file=sys.stderr)

@@ -27,7 +27,7 @@ rejected documents per filter and per reason; the ratio ours/datatrove against t
 agreement of ours and datatrove document by document (both keep, both drop, only one drops; the pairs of reasons
 behind the disagreements, with example ids; whether the texts both keep are the same after C4's line cleaning).
 
-The peers' venv is ``benchmarks/.peers/venv``, created by :func:`dedup.peer_python` (``pip install datasketch
+The peers' venv is ``benchmarks/.peers/venv``, created by :func:`peers.peer_python` (``pip install datasketch
 datatrove[processing] orjson``); this benchmark adds ``spacy`` to it, datatrove's English tokenizer. Only the
 standard library is imported at the top: datatrove's worker runs this same file with the peers' interpreter.
 
@@ -40,11 +40,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import random
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -52,11 +50,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import machine
-from dedup import PROJECT_PYTHON, peer_python
+from peers import PROJECT_PYTHON, cpu_seconds, environment, peer_python, run_worker
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work" / "text_rules"
+SCRIPT = Path(__file__).resolve()
 RESULTS = HERE / "results"
 TARGET_SPEEDUP = 20.0
 TOOLS = ("ours", "ours_dataflow", "datatrove")
@@ -476,12 +474,12 @@ def _digest(text: str) -> str:
 def measure(tool: str, corpus: Path, result: Path) -> None:
     """Run one side once in this process; write its timings and decisions to ``result``."""
     worker = WORKERS[tool](corpus, tool)  # imports and setup: not timed
-    cpu_before, wall_before = _cpu_s(), time.perf_counter()
+    cpu_before, wall_before = cpu_seconds(), time.perf_counter()
     data = worker.load()
-    read_cpu_s, read_wall_s = _cpu_s() - cpu_before, time.perf_counter() - wall_before
-    cpu_before, wall_before = _cpu_s(), time.perf_counter()
+    read_cpu_s, read_wall_s = cpu_seconds() - cpu_before, time.perf_counter() - wall_before
+    cpu_before, wall_before = cpu_seconds(), time.perf_counter()
     output = worker.run(data)
-    cpu_s, wall_s = _cpu_s() - cpu_before, time.perf_counter() - wall_before
+    cpu_s, wall_s = cpu_seconds() - cpu_before, time.perf_counter() - wall_before
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     report = {
         "tool": tool,
@@ -495,31 +493,7 @@ def measure(tool: str, corpus: Path, result: Path) -> None:
     result.write_text(json.dumps(report))
 
 
-def _cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-# --- the parent: peers' venv, repeats, agreement, report ---
-
-
-def datatrove_python() -> Path:
-    """The peers' interpreter (venv created and filled by ``dedup.peer_python``), with spaCy added."""
-    python = peer_python()
-    if subprocess.run([str(python), "-c", "import spacy"], capture_output=True, check=False).returncode != 0:
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", PEER_EXTRA], check=True)
-    return python
-
-
-def run_child(tool: str, corpus: Path, python: Path) -> dict[str, Any]:
-    result = WORK / f"{tool}.result.json"
-    command = [str(python), str(Path(__file__).resolve()), "--worker", tool, "--corpus", str(corpus)]
-    command += ["--result", str(result)]
-    one_thread = {**os.environ, "POLARS_MAX_THREADS": "1"}
-    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=HERE.parent, env=one_thread)
-    if done.returncode != 0:
-        raise SystemExit(f"{tool} failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
-    return json.loads(result.read_text())
+# --- the parent: repeats, agreement, report ---
 
 
 def summarize(runs: list[dict[str, Any]], docs: int) -> dict[str, dict[str, Any]]:
@@ -583,25 +557,6 @@ def verdicts(summary: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "ours/datatrove docs per wall-s": summary["ours"]["docs_per_wall_s"] / base["docs_per_wall_s"],
         "ours_dataflow/datatrove docs per CPU-s": summary["ours_dataflow"]["docs_per_cpu_s"] / base["docs_per_cpu_s"],
         f"ours >= {TARGET_SPEEDUP:g}x datatrove": "PASS" if speedup >= TARGET_SPEEDUP else "MISS",
-    }
-
-
-def environment(python: Path) -> dict[str, Any]:
-    peers = subprocess.run(
-        [
-            str(python),
-            "-c",
-            "import importlib.metadata as m, json;"
-            "print(json.dumps({p: m.version(p) for p in ('datatrove', 'spacy', 'nltk', 'numpy', 'regex')}))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return {
-        **machine.describe(),
-        "ours": machine.versions("polars", "pydantic"),
-        "peers": json.loads(peers.stdout),
     }
 
 
@@ -725,15 +680,15 @@ def main() -> None:
         measure(args.worker, args.corpus, args.result)
         return
     WORK.mkdir(parents=True, exist_ok=True)
-    python = datatrove_python()
-    env = environment(python)
+    python = peer_python(PEER_EXTRA)
+    env = environment(python, ours=("polars", "pydantic"), peers=("datatrove", "spacy", "nltk", "numpy", "regex"))
     corpus = WORK / f"corpus-{args.docs}-{args.seed}.jsonl"
     kind_counts = generate_corpus(corpus, args.docs, args.seed)
     kinds = corpus_kinds(corpus)
     runs = []
     for repeat in range(args.repeat):
         for tool in TOOLS:  # interleaved, so that a busy spell on the machine hits every side alike
-            runs.append(run_child(tool, corpus, python if tool == "datatrove" else PROJECT_PYTHON))
+            runs.append(run_worker(SCRIPT, WORK, tool, corpus, python if tool == "datatrove" else PROJECT_PYTHON))
             print(f"run {repeat + 1}/{args.repeat} {tool}: {runs[-1]['cpu_s']:.2f} CPU s", file=sys.stderr)
     summary = summarize(runs, args.docs)
     first = {tool: next(r for r in runs if r["tool"] == tool) for tool in TOOLS}
