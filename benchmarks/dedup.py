@@ -170,7 +170,7 @@ def _grams(words: list[str]) -> set[tuple[str, ...]]:
 def work_ours(corpus: Path, scratch: Path, threshold: float) -> Callable[[], list[int]]:
     import polars as pl
 
-    from operators.filter.minhash_dedup import MinHashDedupFilter
+    from operators.text.filter.minhash_dedup import MinHashDedupFilter
 
     op = MinHashDedupFilter(ngram=NGRAM, bands=BANDS, rows=ROWS, seed=SEED, threshold=threshold)
 

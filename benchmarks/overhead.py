@@ -52,7 +52,7 @@ from operators import (
     WordCountFilter,
 )
 from operators.columns import ROW_ID
-from resources.ingest import row_tag
+from operators.sources.readers import row_tag
 
 if TYPE_CHECKING:
     import dagster as dg

@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "tests" / "ui"))  # the UI process helper shared w
 from dagster_ui import DataflowUI  # noqa: E402
 
 from dataflow_assets.definitions import EXECUTOR_ENV  # noqa: E402
-from dataflow_assets.demo.pipeline import DemoPipeline  # noqa: E402
+from dataflow_assets.general.demo import DemoPipeline  # noqa: E402
 from dataflow_assets.graphql_client import DagsterGraphQL  # noqa: E402
 from dataflow_assets.runner import local_instance, materialize_pipeline  # noqa: E402
 

@@ -400,7 +400,7 @@ def work_ours(corpus: Path, tool: str) -> Worker:
 
         stage = TextPretrainPipeline().trace().nodes["rules"].step
     else:
-        import operators.filter.dataflow as dataflow
+        import operators.text.filter.dataflow as dataflow
 
         stage = Sequential(*(getattr(dataflow, name)() for name in dataflow.__all__))
     owner = {reason: step.op.name for step in stage.steps if isinstance(step.op, Filter) for reason in step.op.rules()}

@@ -27,12 +27,14 @@ from dataflow_assets.definitions import DATA_ROOT_ENV, data_root
 from dataflow_assets.graphql_client import DagsterGraphQL
 from dataflow_assets.lineage import Hop, row_lineage
 from dataflow_assets.partitions import register_new_files
-from dataflow_assets.pipelines import DEMO_PIPELINES, PIPELINES, get_pipeline
+from dataflow_assets.pipelines import demo_pipelines, discover_pipelines, get_pipeline, pipeline_names
 from dataflow_assets.planning import partition_keys, partitions_hint
 from dataflow_assets.runner import RunSummary, local_instance, materialize_pipeline
 from operators.columns import ROW_ID
+from operators.domains import discover
 from operators.errors import DataflowError, SourceReadError
-from operators.registry import describe, get_operator, list_operators
+from operators.progress import ProgressEvent, add_listener
+from operators.registry import OperatorInfo, describe, get_operator, list_operators
 from resources.delta_store import DeltaStore
 
 app = typer.Typer(
@@ -41,6 +43,8 @@ app = typer.Typer(
 # Piped output (CI logs, files) gets a wide fixed width instead of rich's 80 columns, so tables stay on one line.
 console = Console() if sys.stdout.isatty() else Console(width=160)
 _state = {"debug": False}
+PROGRESS_LOG_S = 10.0
+"""When output is not a terminal (a log), how often a long step prints its progress."""
 BACKFILL_TAG = "dataflow/backfill"
 """Tag on the runs of a backfill made here (Dagster's own ``dagster/backfill`` tag belongs to daemon backfills)."""
 
@@ -60,7 +64,7 @@ def _instance() -> DagsterInstance:
     return local_instance(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").absolute())))
 
 
-PipelineArgument = Annotated[str, typer.Argument(help=f"One of: {', '.join(sorted(PIPELINES))}")]
+PipelineArgument = Annotated[str, typer.Argument(help="A pipeline's group name (`dataflow pipelines` lists them)")]
 PartitionOption = Annotated[
     list[str] | None, typer.Option("--partition", "-p", help="Partition key, i.e. a file of the source (repeatable)")
 ]
@@ -153,9 +157,15 @@ def select_partitions(all_keys: list[str], listed: list[str], start: str | None,
 def demo(root: RootOption = None) -> None:
     """The main job: both text pipelines on the bundled samples with the embedded model, and what they made."""
     root = root or data_root()
-    for pipeline in DEMO_PIPELINES:
+    pipelines = demo_pipelines()
+    for pipeline in pipelines:
         _materialize(pipeline, root, None)
-    store = DeltaStore(root)
+    if "text_sft" in pipelines:
+        _show_sft_pairs(DeltaStore(root))
+    console.print(f"Open the UI:  dataflow ui   (asset groups {', '.join(pipelines)})")
+
+
+def _show_sft_pairs(store: DeltaStore) -> None:
     final = store.read(store.uri(["text_sft", "deduplicated"])).frame
     shown = final.head(3)
     if shown.height < 3:  # the judge may reject most of a small model's pairs: show refined ones too
@@ -166,7 +176,6 @@ def demo(root: RootOption = None) -> None:
         console.print(f"[bold]instruction:[/] {pair['instruction'][:300]}")
         console.print(f"[bold]response:[/]    {pair['response'][:500]}")
         console.print(f"[dim]row {pair[ROW_ID]} · trace it: dataflow lineage text_sft/refined {pair[ROW_ID]}[/]\n")
-    console.print("Open the UI:  dataflow ui   (asset groups text_pretrain and text_sft)")
 
 
 def _materialize(
@@ -181,17 +190,37 @@ def _materialize(
     steps = list(traced.nodes)
     with console.status(f"[bold]{traced.group}[/]: starting") as status:
         done: list[str] = []
+        current = {"step": "", "printed": 0.0}
 
         def on_event(event_type: str, step_key: str) -> None:
             if event_type == "STEP_START":
-                status.update(f"[bold]{traced.group}[/]: {step_key.split('__')[-1]} ({len(done) + 1}/{len(steps)})")
+                current["step"] = f"{step_key.split('__')[-1]} ({len(done) + 1}/{len(steps)})"
+                status.update(f"[bold]{traced.group}[/]: {current['step']}")
             elif event_type == "STEP_SUCCESS" and step_key.split("__")[-1] in steps:  # a step, not a check
                 done.append(step_key)
                 console.print(f"  [green]✓[/] {step_key.replace('__', '/')}")
 
-        summary = materialize_pipeline(
-            traced, root=root, instance=_instance(), partitions=partitions, resume=resume, tags=tags, on_event=on_event
-        )
+        def on_progress(event: ProgressEvent) -> None:
+            """A live bar on a terminal; in a log, a line at most every PROGRESS_LOG_S seconds and the last."""
+            status.update(f"[bold]{traced.group}[/]: {current['step']} · {event.line()}")
+            now = time.monotonic()
+            if not console.is_terminal and (event.finished or now - current["printed"] >= PROGRESS_LOG_S):
+                current["printed"] = now
+                console.print(f"    {current['step']} · {event.line()}")
+
+        remove = add_listener(on_progress)
+        try:
+            summary = materialize_pipeline(
+                traced,
+                root=root,
+                instance=_instance(),
+                partitions=partitions,
+                resume=resume,
+                tags=tags,
+                on_event=on_event,
+            )
+        finally:
+            remove()
     if not summary.run_ids:
         console.print(f"[bold]{traced.group}[/]: nothing to do, every step is materialized and up to date")
         return summary
@@ -222,33 +251,76 @@ def _print_summary(summary: RunSummary) -> None:
 
 
 @app.command()
-def ops(name: Annotated[str | None, typer.Argument(help="Describe one operator")] = None) -> None:
-    """List the operators, or describe one."""
+def ops(
+    name: Annotated[str | None, typer.Argument(help="Describe one operator")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Export the structured docs as JSON (for tools, the agent)")
+    ] = False,
+    domain: Annotated[str | None, typer.Option(help="Only the operators of this domain")] = None,
+) -> None:
+    """List the operators, or describe one. Builds no pipeline."""
+    infos = [describe(get_operator(name))] if name else list_operators()
+    if domain:
+        infos = [info for info in infos if info.domain == domain]
+    if as_json:
+        print(json.dumps([info.to_json() for info in infos] if name is None else infos[0].to_json(), indent=2))
+        return
+    for problem in discover().problems:
+        console.print(f"[yellow]![/] {problem.line()}")
     if name is None:
-        table = Table(title="operators")
+        table = Table(title=f"operators ({len(infos)})")
         for column in ("name", "category", "domain", "description"):
             table.add_column(column)
-        for info in list_operators():
+        for info in infos:
             table.add_row(info.name, str(info.category), info.domain, info.description)
         console.print(table)
         return
-    info = describe(get_operator(name))
-    console.print(f"[bold]{info.name}[/] ({info.category}, {info.domain}): {info.description}")
+    _print_operator(infos[0])
+
+
+def _print_operator(info: OperatorInfo) -> None:
+    console.print(f"[bold]{info.name}[/] ({info.category}, domain {info.domain}): {info.description}")
+    if info.details:
+        console.print(info.details)
     table = Table(title="parameters")
     for column in ("name", "type", "default", "description"):
         table.add_column(column)
     for parameter in info.parameters:
-        table.add_row(parameter.name, parameter.type, json.dumps(parameter.default), parameter.description)
+        default = "(required)" if parameter.required else json.dumps(parameter.default)
+        table.add_row(parameter.name, parameter.type, default[:60], parameter.description)
     console.print(table)
-    for key, meaning in info.keys.items():
-        console.print(f"  key [bold]{key}[/]: {meaning}")
+    for label, keys in (("reads", info.inputs), ("writes", info.outputs)):
+        for key in keys:
+            what = f": {key.description}" if key.description else ""
+            console.print(f"  {label} [bold]{key.name}[/] (default {key.default!r}){what}")
+    if info.engines:
+        console.print(f"  engines: {', '.join(info.engines)}")
+    for reference in info.references:
+        console.print(f"  reference: {reference}")
+    if info.example:
+        console.rule("example")
+        console.print(info.example, markup=False)
+
+
+@app.command()
+def pipelines() -> None:
+    """List the discovered pipelines (asset groups) and the domains left out, with why. Builds no pipeline."""
+    found = discover_pipelines()
+    table = Table(title="pipelines")
+    for column in ("group", "domain", "description"):
+        table.add_column(column)
+    for group, cls in sorted(found.pipelines.items()):
+        table.add_row(group, found.domains[group], cls.description)
+    console.print(table)
+    for problem in found.problems:
+        console.print(f"[yellow]![/] {problem.line()}")
 
 
 @app.command()
 def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 3000) -> None:
     """Start the Dagster UI (and daemon) on 127.0.0.1; Ctrl-C stops it cleanly."""
     instance = _instance()
-    for name in PIPELINES:  # files already in a dynamic source's folder show as partitions at once
+    for name in pipeline_names():  # files already in a dynamic source's folder show as partitions at once
         try:
             register_new_files(instance, compile_pipeline(get_pipeline(name)).sources)
         except SourceReadError as error:  # a deployment may start before its first file arrives

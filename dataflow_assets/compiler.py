@@ -15,20 +15,23 @@ import polars as pl
 
 from dataflow_assets.checks import step_checks
 from dataflow_assets.partitions import new_files_sensor, partitions_for_source
+from dataflow_assets.progress import step_progress
 from operators.base import OpResult
 from operators.columns import PARTITION
+from operators.engines import Usage, engine_identity, engine_usage
 from operators.errors import PipelineDefinitionError
 from operators.pipeline import Pipeline, TracedPipeline
-from operators.source import FileSource
+from operators.sources.file_source import FileSource
+from operators.sources.readers import read_source
 from operators.tracing import Node
 from resources.delta_io import (
+    COLUMN_DOCS_METADATA_KEY,
     CONSUMERS_METADATA_KEY,
     FAN_IN_METADATA_KEY,
     TEXT_COLUMNS_METADATA_KEY,
     DeltaIOManager,
     StepOutput,
 )
-from resources.ingest import read_source
 
 IO_MANAGER_KEY = "delta_io"
 
@@ -123,6 +126,7 @@ def _partitions_by_node(traced: TracedPipeline) -> dict[str, dg.PartitionsDefini
 def _asset_metadata(node: Node, consumers: int) -> dict[str, object]:
     described = node.step.describe()
     return {
+        COLUMN_DOCS_METADATA_KEY: node.step.column_docs(),
         CONSUMERS_METADATA_KEY: consumers,
         "dataflow/operator": described["operator"],
         "dataflow/category": described["category"],
@@ -130,11 +134,20 @@ def _asset_metadata(node: Node, consumers: int) -> dict[str, object]:
     }
 
 
+def _engine_metadata(name: str, engine: object, before: Usage | None) -> dict[str, object]:
+    """An engine's identity and its usage during the step, under ``dataflow/<engine>/...``."""
+    metadata: dict[str, object] = {f"dataflow/{name}/identity": engine_identity(engine)}
+    after = engine_usage(engine)
+    if after is not None and before is not None:
+        for key, value in after.since(before).metadata().items():
+            if value is not None:
+                metadata[f"dataflow/{name}/{key}"] = dg.MetadataValue.json(value) if isinstance(value, dict) else value
+    return metadata
+
+
 def _description(node: Node) -> str:
-    described = node.step.describe()
-    doc = (type(node.step).__doc__ or "").strip().splitlines()
-    summary = doc[0] if doc else described["operator"]
-    return f"{described['category']} · {described['operator']}: {summary}"
+    """What the step does, in the UI: the operator's own summary (each item's, for a stage)."""
+    return node.step.summary()
 
 
 def _source_asset(
@@ -202,21 +215,17 @@ def _step_asset(
     def step(context: dg.AssetExecutionContext, **inputs: pl.DataFrame) -> dg.Output[StepOutput]:
         frames = [inputs[f"input_{i}"] for i in range(len(node.inputs))]
         engines = {name: getattr(context.resources, name) for name in node.step.engines}
-        before = {name: engine.usage() for name, engine in engines.items()}
-        if history_side is not None:
-            history = _history(context.resources.delta_io, [group, node.name], history_side, context.partition_keys)
-            result = node.step.run(frames, engines, history=history)
-        else:
-            result = node.step.run(frames, engines)
+        before = {name: engine_usage(engine) for name, engine in engines.items()}
+        with step_progress(context.log, f"{group}/{node.name}"):
+            if history_side is not None:
+                history = _history(context.resources.delta_io, [group, node.name], history_side, context.partition_keys)
+                result = node.step.run(frames, engines, history=history)
+            else:
+                result = node.step.run(frames, engines)
         metadata: dict[str, object] = {"dataflow/rows_in": sum(f.height for f in frames)}
         for name, engine in engines.items():
-            metadata[f"dataflow/{name}/model"] = engine.model_id
-            for key, value in engine.usage().since(before[name]).metadata().items():
-                if value is not None:
-                    metadata[f"dataflow/{name}/{key}"] = (
-                        dg.MetadataValue.json(value) if isinstance(value, dict) else value
-                    )
-        used = {name: engine.model_id for name, engine in engines.items()}
+            metadata.update(_engine_metadata(name, engine, before[name]))
+        used = {name: engine_identity(engine) for name, engine in engines.items()}
         return dg.Output(StepOutput(result, engines=used), metadata=metadata)
 
     return step

@@ -1,4 +1,8 @@
-"""What ``dagster dev -w workspace.yaml`` loads: every shipped pipeline as an asset group on Delta storage.
+"""What ``dagster dev -w workspace.yaml`` loads: every discovered pipeline as an asset group on Delta storage.
+
+Definitions are built lazily (``@dg.definitions``: when Dagster loads the code location, not when this module is
+imported), pipeline by pipeline: a pipeline that cannot be built — its domain's optional dependency is missing, its
+input folder is empty, its code is broken — is reported on one line and left out, and the others load.
 
 Delta tables go under ``$DATAFLOW_DATA_ROOT`` (default ``./data/delta``, relative to where Dagster starts); a
 pipeline reads the folder in ``$DATAFLOW_<PIPELINE>_INPUT`` (e.g. ``DATAFLOW_TEXT_PRETRAIN_INPUT``), by default
@@ -13,22 +17,27 @@ default, a process per step (its ``max_concurrent`` is set in the launchpad).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 
-from dataflow_assets.compiler import IO_MANAGER_KEY, compile_pipeline
-from dataflow_assets.engines import engine_resources
-from dataflow_assets.pipelines import PIPELINES, get_pipeline
+from dataflow_assets.compiler import IO_MANAGER_KEY, CompiledPipeline, compile_pipeline
+from dataflow_assets.pipelines import discover_pipelines, get_pipeline
+from operators.domains import DomainProblem, describe_failure
 from operators.errors import DataflowError
 from operators.pipeline import Pipeline
 from resources.delta_io import DeltaIOManager
+from resources.engines import discover_engines, engine_resources
 
 DATA_ROOT_ENV = "DATAFLOW_DATA_ROOT"
 EXECUTOR_ENV = "DATAFLOW_EXECUTOR"
 EXECUTORS = {"in_process": dg.in_process_executor, "multiprocess": dg.multiprocess_executor}
+
+log = logging.getLogger("dataflow")
 
 
 def data_root() -> Path:
@@ -42,10 +51,33 @@ def executor() -> dg.ExecutorDefinition:
     return EXECUTORS[name]
 
 
+@dataclass(frozen=True)
+class BuiltPipelines:
+    compiled: list[CompiledPipeline]
+    problems: list[DomainProblem]
+
+
+def compile_discovered(names: Iterable[str] | None = None) -> BuiltPipelines:
+    """Compile the named pipelines (default: every discovered one), each on its own: one that fails is reported."""
+    found = discover_pipelines()
+    problems = list(found.problems) + list(discover_engines().problems)
+    compiled = []
+    for name in names if names is not None else sorted(found.pipelines):
+        try:
+            compiled.append(compile_pipeline(get_pipeline(name)))
+        except Exception as error:  # one broken pipeline must not take the code location down
+            hint = error.hint if isinstance(error, DataflowError) and error.hint else "dataflow --debug run " + name
+            cause = error.args[0] if isinstance(error, DataflowError) else describe_failure(error)
+            problems.append(DomainProblem(f"{found.domains.get(name, '?')}/{name}", cause, hint))
+    return BuiltPipelines(compiled, problems)
+
+
 def build_definitions(
-    pipelines: Iterable[Pipeline], root: Path | str, executor_def: dg.ExecutorDefinition | None = None
+    pipelines: Iterable[Pipeline | CompiledPipeline],
+    root: Path | str,
+    executor_def: dg.ExecutorDefinition | None = None,
 ) -> dg.Definitions:
-    compiled = [compile_pipeline(pipeline) for pipeline in pipelines]
+    compiled = [p if isinstance(p, CompiledPipeline) else compile_pipeline(p) for p in pipelines]
     resources = {IO_MANAGER_KEY: DeltaIOManager(root=str(root)), **engine_resources(root)}
     return dg.Definitions(
         assets=[a for c in compiled for a in c.assets],
@@ -56,4 +88,9 @@ def build_definitions(
     )
 
 
-defs = build_definitions((get_pipeline(name) for name in PIPELINES), data_root(), executor())
+@dg.definitions
+def defs() -> dg.Definitions:
+    built = compile_discovered()
+    for problem in built.problems:
+        log.warning(problem.line())
+    return build_definitions(built.compiled, data_root(), executor())

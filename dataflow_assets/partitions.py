@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import dagster as dg
 
 from operators.errors import SourceReadError
-from operators.source import FileSource
+from operators.sources.file_source import FileSource
 
 
 def partitions_for_source(group: str, name: str, source: FileSource) -> dg.PartitionsDefinition | None:

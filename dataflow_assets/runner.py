@@ -18,12 +18,12 @@ from typing import Any
 import dagster as dg
 
 from dataflow_assets.compiler import IO_MANAGER_KEY, CompiledPipeline, compile_pipeline
-from dataflow_assets.engines import engine_resources
 from dataflow_assets.partitions import register_new_files
 from dataflow_assets.planning import plan_runs
 from operators.errors import DataflowError
 from operators.pipeline import Pipeline, TracedPipeline
 from resources.delta_io import DeltaIOManager
+from resources.engines import engine_resources
 
 PID_TAG = "dataflow/pid"
 HOST_TAG = "dataflow/host"

@@ -1,6 +1,14 @@
-"""The operator library: polars in, polars out. Nothing in this package imports Dagster."""
+"""The operator library: polars in, polars out. Nothing in this package imports Dagster.
 
-import operators.filter.dataflow  # noqa: F401  (registers DataFlow's 19 pre-training rules)
+The framework (operator categories, pipelines, sources, the LLM protocol, engines) is imported from here by name.
+Operators live in domain packages (``operators/general``, ``operators/text``, ...) that are discovered, not listed:
+``from operators import WordCountFilter`` finds the class in the registry (see ``operators.domains``).
+"""
+
+from pkgutil import extend_path
+
+__path__ = extend_path(__path__, __name__)  # domains may live in other folders on the import path
+
 from operators.base import (
     BoundOperator,
     Category,
@@ -14,85 +22,47 @@ from operators.base import (
     Rule,
     Write,
 )
-from operators.evaluate.language_id import LanguageIdEvaluator
-from operators.evaluate.llm_quality_score import LLMQualityScoreEvaluator
-from operators.evaluate.prompted_evaluator import PromptedEvaluator
-from operators.evaluate.text_stats import TextStatsEvaluator
-from operators.filter.alpagasus_judge import AlpagasusJudgeFilter
-from operators.filter.c4_quality import C4QualityFilter
-from operators.filter.exact_dedup import ExactDedupFilter
-from operators.filter.fineweb_quality import FineWebQualityFilter
-from operators.filter.gopher_quality import GopherQualityFilter
-from operators.filter.gopher_repetition import GopherRepetitionFilter
-from operators.filter.language import LanguageFilter
-from operators.filter.minhash_dedup import MinHashDedupFilter
-from operators.filter.prompted_filter import PromptedFilter
-from operators.filter.word_count import WordCountFilter
-from operators.generate.prompted_generator import PromptedGenerator
-from operators.generate.sft_pair import SftPairGenerator
-from operators.generate.split_paragraphs import SplitParagraphsGenerator
+from operators.domains import DomainSpec, discover
 from operators.llm.prompt import PromptTemplate
 from operators.llm.protocol import LLM, LLMResult
 from operators.pipeline import Dataset, Pipeline, TracedPipeline
-from operators.refine.c4_line_cleaner import C4LineCleanerRefiner
-from operators.refine.column_expression import ColumnExpressionRefiner
-from operators.refine.concat_rows import ConcatRowsRefiner
-from operators.refine.normalize_text import NormalizeTextRefiner
-from operators.refine.prompted_refiner import PromptedRefiner
-from operators.refine.redact_pii import RedactPiiRefiner
-from operators.refine.remove_emoji import RemoveEmojiRefiner
-from operators.refine.remove_html import RemoveHtmlRefiner
-from operators.refine.remove_urls import RemoveUrlsRefiner
-from operators.registry import get_operator, list_operators
+from operators.registry import describe, get_operator, list_operators, register, registered
 from operators.sequential import Sequential
-from operators.source import FileSource
+from operators.sources.file_source import FileSource
 
 __all__ = [
     "LLM",
-    "AlpagasusJudgeFilter",
     "BoundOperator",
-    "C4LineCleanerRefiner",
-    "C4QualityFilter",
     "Category",
-    "ColumnExpressionRefiner",
-    "ConcatRowsRefiner",
     "Dataset",
+    "DomainSpec",
     "Evaluator",
-    "ExactDedupFilter",
     "FileSource",
     "Filter",
-    "FineWebQualityFilter",
     "Generator",
-    "GopherQualityFilter",
-    "GopherRepetitionFilter",
-    "LLMQualityScoreEvaluator",
     "LLMResult",
-    "LanguageFilter",
-    "LanguageIdEvaluator",
-    "MinHashDedupFilter",
-    "NormalizeTextRefiner",
     "OpResult",
     "Operator",
     "Pipeline",
     "PromptTemplate",
-    "PromptedEvaluator",
-    "PromptedFilter",
-    "PromptedGenerator",
-    "PromptedRefiner",
     "Read",
-    "RedactPiiRefiner",
     "Refiner",
-    "RemoveEmojiRefiner",
-    "RemoveHtmlRefiner",
-    "RemoveUrlsRefiner",
     "Rule",
     "Sequential",
-    "SftPairGenerator",
-    "SplitParagraphsGenerator",
-    "TextStatsEvaluator",
     "TracedPipeline",
-    "WordCountFilter",
     "Write",
+    "describe",
+    "discover",
     "get_operator",
     "list_operators",
+    "register",
+    "registered",
 ]
+
+
+def __getattr__(name: str) -> type[Operator]:
+    """An operator class by its class name, from whichever domain registered it."""
+    for cls in registered().values():
+        if cls.__name__ == name:
+            return cls
+    raise AttributeError(f"module 'operators' has no attribute {name!r} (no registered operator class of that name)")

@@ -20,6 +20,7 @@ generate   ``generate(df, **keys) -> frame of new rows``    new ``_row_id`` valu
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import inspect
 import json
 from collections.abc import Mapping
@@ -29,10 +30,17 @@ from functools import cache
 from typing import Annotated, Any, ClassVar
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from operators.columns import PARENT_IDS, PARTITION, REJECT_DETAIL, REJECT_RULE, REJECT_SCORE, ROW_ID
-from operators.errors import DataflowError, KeyValidationError, OperatorDefinitionError
+from operators.errors import (
+    DataflowError,
+    KeyValidationError,
+    MissingDependencyError,
+    OperatorDefinitionError,
+    OperatorParameterError,
+)
+from operators.tracing import active_tracer
 
 
 class Category(StrEnum):
@@ -95,6 +103,8 @@ class OpResult:
     rejected: pl.DataFrame | None = None
     scores: pl.DataFrame | None = None
     side_tables: dict[str, pl.DataFrame] = field(default_factory=dict)
+    metrics: Metrics | None = None
+    """Dataset-level results (a :class:`DatasetEvaluator`'s): also shown as the materialization's metadata."""
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """Side tables to store next to the step's table, by suffix."""
@@ -104,6 +114,24 @@ class OpResult:
         if self.scores is not None:
             tables["scores"] = self.scores
         return tables
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """What a dataset-level evaluator found: scalar values and histograms (bucket -> count, in bucket order)."""
+
+    values: dict[str, float] = field(default_factory=dict)
+    histograms: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def frame(self) -> pl.DataFrame:
+        """The metrics as a small long table: ``metric``, ``bucket`` (null for a scalar) and ``value``."""
+        rows = [(name, None, float(value)) for name, value in self.values.items()]
+        rows += [
+            (name, bucket, float(count))
+            for name, buckets in self.histograms.items()
+            for bucket, count in buckets.items()
+        ]
+        return pl.DataFrame(rows, schema={"metric": pl.String, "bucket": pl.String, "value": pl.Float64}, orient="row")
 
 
 class Operator(BaseModel):
@@ -118,12 +146,24 @@ class Operator(BaseModel):
     name: ClassVar[str] = ""
     """Registry key; set by ``@register``. File, class and key share one name (``word_count`` ...)."""
     domain: ClassVar[str] = "general"
+    """Set by ``@register`` from the domain package the operator lives in (``operators/<domain>/``)."""
+    key_docs: ClassVar[dict[str, str]] = {}
+    """What each key binding's column holds, by key parameter name: the docs and the UI's column descriptions."""
+    references: ClassVar[tuple[str, ...]] = ()
+    """Papers or sources the operator follows, e.g. ``("Rae et al. 2021, arXiv:2112.11446",)``."""
+    example: ClassVar[str] = ""
+    """A short usage example (Python), shown by ``dataflow ops NAME``."""
+    requires: ClassVar[tuple[str, ...]] = ()
+    """Modules beyond the core install that the operator needs; checked when it is constructed."""
+    extra: ClassVar[str | None] = None
+    """The ``pyproject.toml`` extra that installs ``requires``."""
     version: ClassVar[int] = 1
     """Bump when the operator's behaviour changes: it is part of every asset's ``code_version``."""
     key_method: ClassVar[str] = "run"
     """The method whose keyword-only parameters are the operator's key bindings."""
-    inputs: ClassVar[int] = 1
-    """How many datasets the operator takes; 0 means any number (a join)."""
+    inputs: ClassVar[int | None] = 1
+    """How many datasets the operator takes: 1 usually, 0 for a generator of rows from nothing, None for any
+    number from one up (a join)."""
     new_rows: ClassVar[bool] = False
     """True when the output rows are new rows with new ids (a generator of rows), not the input rows."""
     engines: ClassVar[tuple[str, ...]] = ()
@@ -132,6 +172,16 @@ class Operator(BaseModel):
     """A side table of the step's own earlier output that ``run`` takes as ``history=`` (a LazyFrame over the
     partitions not being written), so that a new partition is judged against the ones already done without
     recomputing them (incremental dedup). None: the operator needs no history."""
+
+    def __init__(self, **parameters: Any) -> None:
+        missing = missing_modules(type(self).requires)
+        if missing:
+            hint = f"pip install -e '.[{type(self).extra}]'" if type(self).extra else f"pip install {' '.join(missing)}"
+            raise MissingDependencyError(f"{type(self).__name__} needs {', '.join(missing)}", hint=hint)
+        try:
+            super().__init__(**parameters)
+        except ValidationError as error:
+            raise OperatorParameterError.from_validation(type(self), error) from None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -195,7 +245,8 @@ class Operator(BaseModel):
         """
         payload = json.dumps(
             {
-                "class": f"{type(self).__module__}.{type(self).__qualname__}",
+                # The registry name, not the module path: moving a file must not make every asset stale.
+                "class": self.name or f"{type(self).__module__}.{type(self).__qualname__}",
                 "version": self.version,
                 "params": self.model_dump(mode="json"),
                 "keys": keys,
@@ -209,10 +260,20 @@ class Operator(BaseModel):
 
     def __call__(self, *data: Any, **keys: str) -> Any:
         """Apply eagerly to polars frames (returns the kept rows), or record a step while a pipeline is traced."""
-        tracer = next((d.tracer for d in data if hasattr(d, "tracer")), None)
+        tracer = next((d.tracer for d in data if hasattr(d, "tracer")), None) or (None if data else active_tracer())
         if tracer is not None:
             return tracer.record(self, data, keys)
         return self.run(*data, **keys).kept
+
+
+def doc_summary(cls: type) -> str:
+    """The first line of a class's docstring."""
+    return inspect.cleandoc(cls.__doc__ or "").partition("\n")[0].strip() or cls.__name__
+
+
+def missing_modules(modules: tuple[str, ...]) -> list[str]:
+    """The modules of ``modules`` that cannot be imported here."""
+    return [m for m in modules if importlib.util.find_spec(m) is None]
 
 
 class Refiner(Operator):
@@ -322,17 +383,59 @@ class Generator(Operator):
     key_method: ClassVar[str] = "generate"
     new_rows: ClassVar[bool] = True
 
-    def generate(self, df: pl.DataFrame) -> pl.DataFrame:
+    def generate(self, *frames: pl.DataFrame) -> pl.DataFrame:
         """Return the new rows. Each must carry its parent's ``_row_id`` in ``_row_id``, or a list of parent ids
-        in ``_parent_ids``; the base replaces them with new ids. Keyword-only ``Read``/``Write`` keys follow ``df``.
+        in ``_parent_ids`` (several for a row made from many, none for a row made from nothing); the base replaces
+        them with new ids. Keyword-only ``Read``/``Write`` keys follow the frames (none when ``inputs = 0``).
         """
         raise NotImplementedError
 
     def run(self, *frames: pl.DataFrame, **keys: str) -> OpResult:
+        bound = self.bind_keys(keys)
+        generated = self.generate(*frames, **bound)
+        return OpResult(kept=assign_generated_ids(generated, salt=self.fingerprint(bound)))
+
+
+class DatasetEvaluator(Operator):
+    """Judges a whole dataset at once: the result is a small metrics table (scalars and histograms) shown as the
+    step's Dagster metadata, not one value per row. The step's table is the metrics table; put the step after an
+    ``all_partitions()`` input to judge every partition together, or leave it partitioned to judge each shard."""
+
+    category: ClassVar[Category] = Category.EVALUATE
+    key_method: ClassVar[str] = "evaluate"
+    new_rows: ClassVar[bool] = True
+
+    def evaluate(self, df: pl.DataFrame) -> Metrics:
+        """The dataset's metrics; keyword-only ``Read`` keys follow ``df``."""
+        raise NotImplementedError
+
+    def output_columns(self, available: list[str], keys: dict[str, str]) -> list[str]:
+        return [ROW_ID, PARENT_IDS, *([PARTITION] if PARTITION in available else []), "metric", "bucket", "value"]
+
+    def run(self, *frames: pl.DataFrame, **keys: str) -> OpResult:
         (df,) = frames
         bound = self.bind_keys(keys)
-        generated = self.generate(df, **bound)
-        return OpResult(kept=assign_generated_ids(generated, salt=self.fingerprint(bound)))
+        partitions = df[PARTITION].unique().sort().to_list() if PARTITION in df.columns else [None]
+        tables, merged = [], Metrics()
+        for partition in partitions:
+            part = df if partition is None else df.filter(pl.col(PARTITION) == partition)
+            metrics = self.evaluate(part, **bound)
+            table = metrics.frame().with_columns(pl.lit([], pl.List(pl.String)).alias(PARENT_IDS))
+            tables.append(table if partition is None else table.with_columns(pl.lit(partition).alias(PARTITION)))
+            if partition is None or len(partitions) == 1:
+                merged = metrics
+        table = pl.concat(tables, how="diagonal_relaxed")
+        keyed = table.with_columns(
+            pl.concat_str(
+                pl.lit(self.fingerprint(bound)),
+                pl.col("metric"),
+                pl.col("bucket").fill_null(""),
+                *([pl.col(PARTITION)] if PARTITION in table.columns else []),
+                separator="|",
+            ).alias(ROW_ID)
+        )
+        ids = [hashlib.blake2b(key.encode(), digest_size=8).hexdigest() for key in keyed[ROW_ID]]
+        return OpResult(kept=keyed.with_columns(pl.Series(ROW_ID, ids, dtype=pl.String)), metrics=merged)
 
 
 def assign_generated_ids(generated: pl.DataFrame, *, salt: str) -> pl.DataFrame:
@@ -375,9 +478,10 @@ class BoundOperator:
     def columns_after(self, inputs: list[list[str]], *, where: str) -> list[str]:
         """Check that every column read is available and return the output's columns."""
         expected = self.op.inputs
-        if (expected and len(inputs) != expected) or not inputs:
+        if (expected is not None and len(inputs) != expected) or (expected is None and not inputs):
             raise KeyValidationError(
-                f"{where}: {type(self.op).__name__} takes {expected or 'one or more'} dataset(s), got {len(inputs)}"
+                f"{where}: {type(self.op).__name__} takes {'one or more' if expected is None else expected} "
+                f"dataset(s), got {len(inputs)}"
             )
         available = list(dict.fromkeys(column for columns in inputs for column in columns))
         key_names = {value: name for name, value in self.keys.items()}
@@ -414,6 +518,19 @@ class BoundOperator:
 
     def code_version(self) -> str:
         return self.op.fingerprint(self.keys)
+
+    def summary(self) -> str:
+        """One line for the UI: category, operator and the first line of its docstring."""
+        return f"{self.op.category} · {self.op.name or type(self.op).__name__}: {doc_summary(type(self.op))}"
+
+    def column_docs(self) -> dict[str, str]:
+        """Column -> what it holds, for every column this step writes (from the operator's ``key_docs``)."""
+        name = self.op.name or type(self.op).__name__
+        return {
+            self.keys[k.name]: type(self.op).key_docs.get(k.name) or f"written by {name}"
+            for k in self.op.key_parameters().values()
+            if k.role is KeyRole.WRITE
+        }
 
     def describe(self) -> dict[str, Any]:
         """What lineage reports about this step: operator, category, parameters and keys."""

@@ -56,3 +56,16 @@ RESERVED = frozenset(
         ERROR,
     }
 )
+
+COLUMN_DOCS = {
+    ROW_ID: "stable row id (kept by 1:1 steps, new for generated rows)",
+    PARENT_IDS: "ids of the rows this row was generated from",
+    PARTITION: "the partition (source file) the row belongs to",
+    SOURCE_FILE: "the source file the row was read from",
+    SOURCE_LINE: "line, record or row number in the source file",
+    REJECT_RULE: "the rule that rejected the row",
+    REJECT_SCORE: "the rejecting rule's score",
+    REJECT_DETAIL: "more about the rejection",
+    ERROR: "why processing this row failed",
+}
+"""What the reserved columns hold, for the UI's column schema."""

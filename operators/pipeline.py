@@ -8,17 +8,21 @@ runs it in memory, which is handy in notebooks and as the baseline of the overhe
 
 from __future__ import annotations
 
+import functools
+import linecache
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any, ClassVar
 
 import polars as pl
 
 from operators.base import Operator, OpResult
-from operators.errors import PipelineDefinitionError
+from operators.errors import OperatorParameterError, PipelineDefinitionError
 from operators.sequential import Sequential
-from operators.source import FileSource
+from operators.sources.file_source import FileSource
+from operators.sources.readers import read_source
 from operators.tracing import Dataset, Node, trace
 
 __all__ = ["Dataset", "Pipeline", "TracedPipeline"]
@@ -35,9 +39,18 @@ class Pipeline:
     """Columns that must never be null or empty where a step has them (checked after every step)."""
     max_rejection_rate: ClassVar[dict[str, float]] = {}
     """Step -> the largest share of its rows it may reject before its ``rejection_rate`` check warns."""
+    in_demo: ClassVar[bool] = False
+    """True for the pipelines ``dataflow demo`` (the README's main job) runs on their bundled sample data."""
+    demo_order: ClassVar[int] = 100
+    """Where the pipeline comes in the demo, lowest first."""
 
     def __init__(self) -> None:
         object.__setattr__(self, "_members", {})
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _naming_the_step(cls, cls.__dict__["__init__"])
 
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, _MEMBER_TYPES):
@@ -60,6 +73,27 @@ class Pipeline:
 
     def forward(self) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+
+    def run(self, engines: Mapping[str, Any] | None = None) -> dict[str, OpResult]:
+        """Read every source and run every step in memory, outside Dagster (a notebook, a script): each step's
+        result by name. Engines are given by the names operators declare, e.g.
+        ``{"llm": LLMResource().build_client()}``.
+        Rows that cannot be ingested are in each source's ``side_tables["quarantine"]``."""
+        traced = self.trace()
+        sources: dict[str, OpResult] = {}
+        for node in traced.sources():
+            source: FileSource = node.step
+            files = source.files()
+            reads = (
+                [read_source(source, [f], partition_key=source.relative_name(f)) for f in files]
+                if source.partitioned
+                else [read_source(source, files, partition_key=None)]
+            )
+            sources[node.name] = OpResult(
+                kept=pl.concat([r.rows for r in reads], how="diagonal_relaxed"),
+                side_tables={"quarantine": pl.concat([r.quarantine for r in reads])},
+            )
+        return traced.run({name: result.kept for name, result in sources.items()}, engines) | sources
 
     def trace(self) -> TracedPipeline:
         group = self.group_name()
@@ -93,3 +127,34 @@ class TracedPipeline:
             if not node.is_source:
                 results[node.name] = node.step.run([results[i].kept for i in node.inputs], engines)
         return results
+
+
+def _naming_the_step(cls: type[Pipeline], init: Any) -> Any:
+    """Wrap a pipeline's ``__init__`` so that a bad operator parameter names the pipeline and the step too."""
+
+    @functools.wraps(init)
+    def wrapped(self: Pipeline, *args: Any, **kwargs: Any) -> None:
+        try:
+            init(self, *args, **kwargs)
+        except OperatorParameterError as error:
+            step = _assigned_attribute(error.__traceback__, init.__code__)
+            where = f"pipeline {cls.group_name()!r}" + (f", step {step!r}" if step else "")
+            raise OperatorParameterError(f"{where}: {error.args[0]}", hint=error.hint, parameter=error.parameter) from (
+                None
+            )
+
+    return wrapped
+
+
+def _assigned_attribute(tb: TracebackType | None, code: Any) -> str | None:
+    """The ``self.<name> = ...`` statement of ``__init__`` that was running, read from the source lines."""
+    while tb is not None and tb.tb_frame.f_code is not code:
+        tb = tb.tb_next
+    if tb is None:
+        return None
+    filename = tb.tb_frame.f_code.co_filename
+    for line_number in range(tb.tb_lineno, max(code.co_firstlineno, tb.tb_lineno - 40) - 1, -1):
+        found = re.match(r"\s*self\.(\w+)\s*=", linecache.getline(filename, line_number))
+        if found:
+            return found.group(1)
+    return None

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from operators.base import BoundOperator, Filter, Operator, OpResult, Rule, apply_prepared_rules
+from operators.base import BoundOperator, Filter, Operator, OpResult, Rule, apply_prepared_rules, doc_summary
 from operators.columns import PARTITION, ROW_ID
 from operators.errors import PipelineDefinitionError
 
@@ -111,6 +111,17 @@ class Sequential:
     def code_version(self) -> str:
         joined = "|".join(step.code_version() for step in self.steps)
         return hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+    def summary(self) -> str:
+        return f"stage of {len(self.steps)}: " + "; ".join(
+            f"{step.op.name or type(step.op).__name__} ({doc_summary(type(step.op))})" for step in self.steps
+        )
+
+    def column_docs(self) -> dict[str, str]:
+        docs: dict[str, str] = {}
+        for step in self.steps:
+            docs.update(step.column_docs())
+        return docs
 
     def describe(self) -> dict[str, Any]:
         return {"operator": "sequential", "category": "stage", "items": [s.describe() for s in self.steps]}

@@ -17,7 +17,7 @@ from operators.errors import PipelineDefinitionError
 
 if TYPE_CHECKING:
     from operators.base import OpResult
-    from operators.source import FileSource
+    from operators.sources.file_source import FileSource
 
 
 class Step(Protocol):
@@ -26,6 +26,14 @@ class Step(Protocol):
     generates_rows: bool
 
     def describe(self) -> dict[str, Any]: ...
+
+    def summary(self) -> str:
+        """One line saying what the step does (the asset's description in the UI)."""
+        ...
+
+    def column_docs(self) -> dict[str, str]:
+        """Column -> what it holds, for the columns the step writes."""
+        ...
 
 
 class ComputeStep(Step, Protocol):
@@ -60,7 +68,8 @@ class Node:
 
     @property
     def is_source(self) -> bool:
-        return not self.inputs
+        """A source reads files; a generator from nothing also has no inputs but is a step."""
+        return getattr(self.step, "is_source", False)
 
     def code_version(self) -> str:
         return self.step.fingerprint() if self.is_source else self.step.code_version()
@@ -110,11 +119,11 @@ class Tracer:
     def record(self, member: Any, data: tuple[Any, ...], keys: dict[str, str]) -> Dataset:
         name = self._name_for(member)
         where = f"pipeline {self.group!r}, step {name!r}"
-        if not data or not all(isinstance(d, Dataset) and d.tracer is self for d in data):
+        if not all(isinstance(d, Dataset) and d.tracer is self for d in data):
             raise PipelineDefinitionError(f"{where}: every input must be a dataset of this pipeline's forward()")
         step = member.bind(keys, where=where)
         columns = step.columns_after([list(d.columns) for d in data], where=where)
-        partitioned = all(d.partitioned for d in data)
+        partitioned = bool(data) and all(d.partitioned for d in data)  # a generator from nothing: unpartitioned
         self.nodes[name] = Node(name, step, tuple(d.node for d in data), tuple(columns), partitioned)
         return Dataset(self, name, tuple(columns), partitioned)
 
@@ -122,12 +131,17 @@ class Tracer:
 _ACTIVE: ContextVar[Tracer | None] = ContextVar("active_tracer", default=None)
 
 
+def active_tracer() -> Tracer | None:
+    """The tracer of the ``forward()`` being traced, if any."""
+    return _ACTIVE.get()
+
+
 def current_tracer() -> Tracer:
     tracer = _ACTIVE.get()
     if tracer is None:
         raise PipelineDefinitionError(
             "a source was called outside Pipeline.trace()",
-            hint="call sources only inside forward(); use resources.ingest to read one directly",
+            hint="call sources only inside forward(); use operators.sources.readers to read one directly",
         )
     return tracer
 

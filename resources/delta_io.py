@@ -15,7 +15,7 @@ import polars as pl
 from pydantic import Field, PrivateAttr
 
 from operators.base import OpResult
-from operators.columns import QUARANTINE_REASON, REJECT_RULE, ROW_ID
+from operators.columns import COLUMN_DOCS, QUARANTINE_REASON, REJECT_RULE, ROW_ID
 from operators.errors import DataflowError
 from resources.delta_store import (
     ENGINES_METADATA_KEY,
@@ -26,6 +26,8 @@ from resources.delta_store import (
     delta_compatible,
 )
 
+COLUMN_DOCS_METADATA_KEY = "dataflow/column_docs"
+"""Asset metadata: column -> what it holds, from what the step's operators declare; the column schema's descriptions."""
 CONSUMERS_METADATA_KEY = "dataflow/consumers"
 """Asset metadata: how many step inputs read this asset (the write-through cache keeps a frame that long)."""
 TEXT_COLUMNS_METADATA_KEY = "dataflow/text_columns"
@@ -130,7 +132,8 @@ class DeltaIOManager(dg.ConfigurableIOManager):
             context.log.warning(
                 f"{context.asset_key.to_user_string()}: columns no longer produced: {main.schema_change.removed}"
             )
-        metadata = _metadata(result, main, side_writes, inputs)
+        column_docs = dict(context.definition_metadata.get(COLUMN_DOCS_METADATA_KEY) or {})
+        metadata = _metadata(result, main, side_writes, inputs, column_docs)
         text_columns = list(context.definition_metadata.get(TEXT_COLUMNS_METADATA_KEY) or [])
         metadata[FACTS_METADATA_KEY] = dg.MetadataValue.json(written_facts(kept, text_columns))
         context.add_output_metadata(metadata)
@@ -203,14 +206,21 @@ def _materialized_partitions(context: dg.InputContext, wanted: list[str]) -> lis
 
 
 def _metadata(
-    result: OpResult, main: WriteInfo, sides: dict[str, WriteInfo], inputs: dict[str, int]
+    result: OpResult,
+    main: WriteInfo,
+    sides: dict[str, WriteInfo],
+    inputs: dict[str, int],
+    column_docs: dict[str, str],
 ) -> dict[str, dg.RawMetadataValue]:
     kept = result.kept
     metadata: dict[str, dg.RawMetadataValue] = {
         "dagster/row_count": kept.height,
         "dagster/uri": main.uri,
         "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(name=name, type=str(dtype)) for name, dtype in kept.schema.items()]
+            columns=[
+                dg.TableColumn(name=name, type=str(dtype), description=column_docs.get(name, COLUMN_DOCS.get(name)))
+                for name, dtype in kept.schema.items()
+            ]
         ),
         "dataflow/delta_version": main.version,
         "dataflow/inputs_read": dg.MetadataValue.json(inputs),
@@ -225,6 +235,12 @@ def _metadata(
     if result.rejected is not None:
         metadata["dataflow/rejected"] = result.rejected.height
         metadata["dataflow/rejected_by_reason"] = dg.MetadataValue.json(_counts(result.rejected, REJECT_RULE))
+    if result.metrics is not None:
+        metadata["dataflow/metrics"] = dg.MetadataValue.json(result.metrics.values)
+        for name, value in result.metrics.values.items():
+            metadata[f"dataflow/metric/{name}"] = value
+        if result.metrics.histograms:
+            metadata["dataflow/histograms"] = dg.MetadataValue.md(markdown_histograms(result.metrics.histograms))
     quarantine = result.side_tables.get("quarantine")
     if quarantine is not None:
         metadata["dataflow/quarantined"] = quarantine.height
@@ -234,6 +250,19 @@ def _metadata(
 
 def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
     return dict(frame.group_by(column).len().sort("len", column, descending=[True, False]).iter_rows())
+
+
+def markdown_histograms(histograms: dict[str, dict[str, int]], width: int = 30) -> str:
+    """Each histogram as a markdown table with a bar of block characters per bucket: readable in the UI."""
+    parts = []
+    for name, buckets in histograms.items():
+        top = max(buckets.values(), default=0) or 1
+        rows = [
+            f"| {bucket} | {count} | {'█' * max(1 if count else 0, round(width * count / top))} |"
+            for bucket, count in buckets.items()
+        ]
+        parts.append("\n".join([f"**{name}**", "", "| bucket | count | |", "|---|---:|---|", *rows]))
+    return "\n\n".join(parts)
 
 
 def markdown_preview(frame: pl.DataFrame, rows: int = PREVIEW_ROWS) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dataflow_assets.demo.pipeline import SAMPLE_DATA
+from dataflow_assets.general.demo import SAMPLE_DATA
 
 
 @pytest.fixture

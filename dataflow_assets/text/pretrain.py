@@ -34,6 +34,8 @@ SAMPLE_DATA = Path(__file__).parent / "data" / "pretrain"
 class TextPretrainPipeline(Pipeline):
     group = "text_pretrain"
     description = "Web text to pre-training data: clean, identify language, apply published rules, dedup, score."
+    in_demo = True
+    demo_order = 1
     text_columns = ("text",)
     max_rejection_rate = {"language": 0.5, "rules": 0.8, "dedup": 0.5}
 

@@ -26,6 +26,8 @@ SAMPLE_DATA = Path(__file__).parent / "data" / "sft"
 class TextSftPipeline(Pipeline):
     group = "text_sft"
     description = "Seed documents to SFT pairs: synthesize, critique and refine (Condor), judge (AlpaGasus), dedup."
+    in_demo = True
+    demo_order = 2
     text_columns = ("instruction", "response")
 
     def __init__(self, data_dir: Path | str = SAMPLE_DATA) -> None:

@@ -11,6 +11,7 @@ or the cache key.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, Literal
 
 import dagster as dg
@@ -49,6 +50,21 @@ class LLMResource(dg.ConfigurableResource):
     tensor_parallel_size: int = Field(1, ge=1, description="GPUs vLLM shards the model over")
 
     _client: LLMClient | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_env(cls, data_root: Path) -> LLMResource:
+        """The shipped definitions' LLM: ``DATAFLOW_LLM_BACKEND`` (local | openai | vllm, default local: the
+        embedded SmolLM2 model), ``DATAFLOW_LLM_MODEL``, ``DATAFLOW_LLM_BASE_URL`` and ``DATAFLOW_LLM_API_KEY_ENV``
+        (the name of the variable holding the key, default ``OPENAI_API_KEY``); the answer cache sits beside the
+        Delta root. Every other option can be set per run in the Dagster UI's launchpad."""
+        env = os.environ
+        return cls(
+            backend=env.get("DATAFLOW_LLM_BACKEND", "local"),
+            model=env.get("DATAFLOW_LLM_MODEL", ""),
+            base_url=env.get("DATAFLOW_LLM_BASE_URL") or None,
+            api_key_env=env.get("DATAFLOW_LLM_API_KEY_ENV", "OPENAI_API_KEY"),
+            cache_path=str(Path(data_root).parent / "llm_cache.sqlite"),
+        )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._client = self.build_client()
@@ -97,6 +113,10 @@ class LLMResource(dg.ConfigurableResource):
     @property
     def model_id(self) -> str:
         return self.client.model_id
+
+    @property
+    def identity(self) -> str:
+        return self.model_id
 
     def generate(self, prompts: list[str], **options: Any) -> list[LLMResult]:
         return self.client.generate(prompts, **options)

@@ -12,12 +12,12 @@ from pathlib import Path
 import polars as pl
 from deltalake import DeltaTable
 
-from dataflow_assets.demo.pipeline import DemoPipeline
+from dataflow_assets.general.demo import DemoPipeline
 from dataflow_assets.runner import local_instance, materialize_pipeline
 
 CHILD = """
 import sys
-from dataflow_assets.demo.pipeline import DemoPipeline
+from dataflow_assets.general.demo import DemoPipeline
 from dataflow_assets.runner import local_instance, materialize_pipeline
 shards, root, home = sys.argv[1:4]
 # Small data files: the write spans many files, so the kill lands before the commit.

@@ -5,7 +5,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dataflow_assets.cli import app
-from dataflow_assets.demo.pipeline import DemoPipeline
+from dataflow_assets.general.demo import DemoPipeline
 from dataflow_assets.lineage import row_lineage
 from dataflow_assets.runner import materialize_pipeline
 from operators.errors import LineageError

@@ -60,7 +60,7 @@ def test_llm_steps_report_usage_and_reuse_the_cache(topics, tmp_path, instance):
 
     summary = materialize_pipeline(AskAndRate(topics), root=root, instance=instance, resources=llm)
     asked = llm_metadata(instance, "ask")
-    assert asked["model"] == "llama.cpp:SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert asked["identity"] == "llama.cpp:SmolLM2-135M-Instruct.Q4_1.gguf"
     assert asked["calls"] == len(TOPICS) and asked["cache_hits"] == 0
     assert asked["completion_tokens"] > 0 and asked["latency_p50_s"] > 0 and asked["tokens_per_s"] > 0
     steps = {s.asset: s for s in summary.steps}

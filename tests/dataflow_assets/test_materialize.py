@@ -10,7 +10,7 @@ from dagster._utils.test.data_versions import get_stale_status_resolver
 from deltalake import DeltaTable
 
 from dataflow_assets.compiler import compile_pipeline
-from dataflow_assets.demo.pipeline import DemoPipeline
+from dataflow_assets.general.demo import DemoPipeline
 from dataflow_assets.runner import materialize_pipeline
 from operators import ColumnExpressionRefiner
 from operators.errors import DataflowError

@@ -7,11 +7,11 @@ import pkgutil
 import polars as pl
 import pytest
 
-import operators.filter.dataflow as dataflow_rules
+import operators.text.filter.dataflow as dataflow_rules
 from dataflow_assets.text.pretrain import TextPretrainPipeline
 from operators import C4QualityFilter, Filter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
 from operators.base import apply_rules
-from resources.ingest import read_source
+from operators.sources.readers import read_source
 
 
 def dataflow_filters() -> list[Filter]:

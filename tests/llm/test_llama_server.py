@@ -197,4 +197,4 @@ def test_pipeline_with_a_prompted_evaluator_accounts_for_every_row(server, tmp_p
     event = instance.get_latest_materialization_event(dg.AssetKey(["llama_server", "rate"]))
     metadata = {k: getattr(v, "value", v) for k, v in event.asset_materialization.metadata.items()}
     assert metadata["dataflow/llm/calls"] >= len(texts)
-    assert metadata["dataflow/llm/model"] == llm.model_id
+    assert metadata["dataflow/llm/identity"] == llm.model_id

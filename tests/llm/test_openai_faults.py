@@ -314,7 +314,7 @@ def test_a_dagster_run_records_usage_but_not_the_api_key(fault_server, secret, t
         logs = [dg.serialize_value(entry) for run_id in summary.run_ids for entry in instance.all_logs(run_id)]
 
     assert_key_was_sent(fault_server, key)
-    assert metadata["dataflow/llm/model"] == f"openai:{MODEL}@{fault_server.base_url}"
+    assert metadata["dataflow/llm/identity"] == f"openai:{MODEL}@{fault_server.base_url}"
     assert (metadata["dataflow/llm/calls"], metadata["dataflow/llm/retries"]) == (4, 1)
     assert metadata["dataflow/llm/errors_by_kind"] == {"server_error": 1}
     steps = {step.asset: step for step in summary.steps}

@@ -2,9 +2,9 @@
 
 import polars as pl
 import pytest
-from pydantic import ValidationError
 
 from operators import ExactDedupFilter, WordCountFilter
+from operators.errors import OperatorParameterError
 
 
 def frame(texts: list[str | None]) -> pl.DataFrame:
@@ -34,9 +34,9 @@ def test_word_count_counts_runs_of_non_whitespace_including_cjk_and_tabs():
 
 
 def test_word_count_rejects_inverted_bounds_and_unknown_parameters():
-    with pytest.raises(ValidationError, match="greater than max_words"):
+    with pytest.raises(OperatorParameterError, match="greater than max_words"):
         WordCountFilter(min_words=10, max_words=5)
-    with pytest.raises(ValidationError, match="min_word"):
+    with pytest.raises(OperatorParameterError, match="min_word"):
         WordCountFilter(min_word=3)
 
 

@@ -6,7 +6,6 @@ from typing import Any
 
 import polars as pl
 import pytest
-from pydantic import ValidationError
 
 from operators import (
     AlpagasusJudgeFilter,
@@ -20,7 +19,7 @@ from operators import (
     PromptTemplate,
     SftPairGenerator,
 )
-from operators.errors import DataflowError, KeyValidationError
+from operators.errors import DataflowError, KeyValidationError, OperatorParameterError
 
 
 class ScriptedLLM:
@@ -138,7 +137,7 @@ def test_template_version_is_part_of_the_code_version():
 def test_missing_engine_and_bad_ranges_are_clear_errors():
     with pytest.raises(DataflowError, match=r"needs the engine\(s\) \['llm'\]"):
         PromptedRefiner(prompt=RATE).bind({}).run([ROWS])
-    with pytest.raises(ValidationError, match="must be below max_score"):
+    with pytest.raises(OperatorParameterError, match="must be below max_score"):
         PromptedEvaluator(prompt=RATE, min_score=5, max_score=1)
 
 

@@ -2,7 +2,6 @@
 
 import polars as pl
 import pytest
-from pydantic import ValidationError
 
 from operators import (
     ColumnExpressionRefiner,
@@ -11,7 +10,7 @@ from operators import (
     SplitParagraphsGenerator,
     TextStatsEvaluator,
 )
-from operators.errors import DataflowError
+from operators.errors import DataflowError, OperatorParameterError
 
 
 def test_normalize_text_collapses_spaces_keeps_paragraphs_and_applies_nfkc():
@@ -37,7 +36,7 @@ def test_column_expression_reads_the_columns_of_its_expression():
 
 
 def test_column_expression_rejects_unparseable_sql():
-    with pytest.raises(ValidationError, match="cannot parse expression"):
+    with pytest.raises(OperatorParameterError, match="cannot parse expression"):
         ColumnExpressionRefiner(expression="length(text")
 
 

@@ -10,10 +10,10 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-import resources.ingest as ingest
+import operators.sources.readers as ingest
 from operators.errors import SourceReadError
-from operators.source import FileSource
-from resources.ingest import QUARANTINE_SCHEMA, IngestResult, read_source
+from operators.sources.file_source import FileSource
+from operators.sources.readers import QUARANTINE_SCHEMA, IngestResult, read_source
 
 TEXT_AND_N = {"text": "string", "n": "int"}
 META = ["_row_id", "_partition", "_source_file", "_source_line"]

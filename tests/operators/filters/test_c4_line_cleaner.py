@@ -3,7 +3,7 @@
 import polars as pl
 import pytest
 
-from operators.refine.c4_line_cleaner import C4LineCleanerRefiner
+from operators.text.refine.c4_line_cleaner import C4LineCleanerRefiner
 
 
 def clean(texts: list[str | None], **params: object) -> list[tuple[str | None, int | None]]:

@@ -2,9 +2,9 @@
 
 import polars as pl
 import pytest
-from pydantic import ValidationError
 
-from operators.filter.c4_quality import C4QualityFilter
+from operators.errors import OperatorParameterError
+from operators.text.filter.c4_quality import C4QualityFilter
 
 THREE_SENTENCES = "The river is wide. It floods in spring! Do the farmers mind?"
 
@@ -100,5 +100,5 @@ def test_bad_words_match_whole_words_in_any_case():
 
 
 def test_blank_bad_word_is_refused():
-    with pytest.raises(ValidationError, match="blank"):
+    with pytest.raises(OperatorParameterError, match="blank"):
         C4QualityFilter(bad_words=("ok", " "))

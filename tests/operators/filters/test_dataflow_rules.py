@@ -8,11 +8,12 @@ import unicodedata
 
 import polars as pl
 import pytest
-from pydantic import ValidationError
 
 from operators import Filter, Sequential
-from operators.filter import dataflow
-from operators.filter.dataflow import (
+from operators.errors import OperatorParameterError
+from operators.registry import get_operator
+from operators.text.filter import dataflow
+from operators.text.filter.dataflow import (
     BlocklistFilter,
     CapitalWordsFilter,
     CharNumberFilter,
@@ -33,8 +34,7 @@ from operators.filter.dataflow import (
     WatermarkFilter,
     WordNumberFilter,
 )
-from operators.filter.dataflow._text import PYTHON_WHITESPACE, WHITESPACE, WORD
-from operators.registry import get_operator
+from operators.text.filter.dataflow._text import PYTHON_WHITESPACE, WHITESPACE, WORD
 
 
 def frame(texts: list[str | None]) -> pl.DataFrame:
@@ -184,13 +184,13 @@ def test_every_rule_is_registered_under_its_module_name_with_the_dataflow_prefix
 
 
 def test_bounds_are_validated():
-    with pytest.raises(ValidationError, match="exceeds max_sentences"):
+    with pytest.raises(OperatorParameterError, match="exceeds max_sentences"):
         SentenceNumberFilter(min_sentences=8, max_sentences=7)
-    with pytest.raises(ValidationError, match="greater than max_length"):
+    with pytest.raises(OperatorParameterError, match="greater than max_length"):
         MeanWordLengthFilter(min_length=5, max_length=4)
-    with pytest.raises(ValidationError, match="must be less than max_words"):
+    with pytest.raises(OperatorParameterError, match="must be less than max_words"):
         WordNumberFilter(min_words=10, max_words=10)
-    with pytest.raises(ValidationError, match="at least 1 item"):
+    with pytest.raises(OperatorParameterError, match="at least 1 item"):
         WatermarkFilter(watermarks=())
 
 

@@ -3,7 +3,7 @@
 import polars as pl
 import pytest
 
-from operators.filter.fineweb_quality import FineWebQualityFilter
+from operators.text.filter.fineweb_quality import FineWebQualityFilter
 
 
 def prose_line(i: int, end: str = ".") -> str:

@@ -3,9 +3,9 @@
 
 import polars as pl
 import pytest
-from pydantic import ValidationError
 
-from operators.filter.gopher_quality import GopherQualityFilter
+from operators.errors import OperatorParameterError
+from operators.text.filter.gopher_quality import GopherQualityFilter
 
 LINE = "the cat of our town"
 """5 words of 3 letters (mean length 3), 2 stop words; every helper page is built from it."""
@@ -168,13 +168,13 @@ def test_thresholds_are_parameters():
 
 
 def test_rejects_inconsistent_or_unknown_parameters():
-    with pytest.raises(ValidationError, match="greater than max_words"):
+    with pytest.raises(OperatorParameterError, match="greater than max_words"):
         GopherQualityFilter(min_words=10, max_words=5)
-    with pytest.raises(ValidationError, match="greater than max_mean_word_length"):
+    with pytest.raises(OperatorParameterError, match="greater than max_mean_word_length"):
         GopherQualityFilter(min_mean_word_length=4, max_mean_word_length=3)
-    with pytest.raises(ValidationError, match="single words"):
+    with pytest.raises(OperatorParameterError, match="single words"):
         GopherQualityFilter(stop_words=("the end",))
-    with pytest.raises(ValidationError, match="non-blank"):
+    with pytest.raises(OperatorParameterError, match="non-blank"):
         GopherQualityFilter(bullets=("•", " "))
-    with pytest.raises(ValidationError, match="min_word"):
+    with pytest.raises(OperatorParameterError, match="min_word"):
         GopherQualityFilter(min_word=3)

@@ -10,9 +10,9 @@ from itertools import count
 import polars as pl
 import pytest
 
-from operators.filter.gopher_quality import GopherQualityFilter
-from operators.filter.gopher_repetition import GopherRepetitionFilter
 from operators.sequential import Sequential
+from operators.text.filter.gopher_quality import GopherQualityFilter
+from operators.text.filter.gopher_repetition import GopherRepetitionFilter
 
 
 def distinct_words():

@@ -2,11 +2,11 @@
 
 import polars as pl
 import pytest
-from pydantic import ValidationError
 
-from operators.evaluate.language_id import LanguageIdEvaluator
-from operators.filter.language import LanguageFilter
+from operators.errors import OperatorParameterError
 from operators.sequential import Sequential
+from operators.text.evaluate.language_id import LanguageIdEvaluator
+from operators.text.filter.language import LanguageFilter
 
 SHORT = {
     "en": "The weather is nice today.",
@@ -76,7 +76,7 @@ def test_text_mostly_in_capitals_is_identified_lower_cased():
 
 
 def test_output_columns_follow_the_keys_and_both_come_from_one_model_pass(monkeypatch: pytest.MonkeyPatch):
-    import operators.evaluate.language_id as language_id
+    import operators.text.evaluate.language_id as language_id
 
     batches: list[int] = []
     identify = language_id._identify
@@ -118,9 +118,9 @@ def test_filter_languages_and_threshold_are_configurable():
     result = LanguageFilter(languages=["en", "fr"], min_score=0.5).run(df)
     assert result.kept["_row_id"].to_list() == ["r0", "r1"]
     assert result.rejected["_reject_rule"].to_list() == ["language_not_allowed"]
-    with pytest.raises(ValidationError):
+    with pytest.raises(OperatorParameterError):
         LanguageFilter(min_score=1.5)
-    with pytest.raises(ValidationError):
+    with pytest.raises(OperatorParameterError):
         LanguageFilter(languages=[])
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from operators import Sequential, WordCountFilter
 from operators.errors import DataflowError
-from operators.filter.minhash_dedup import MinHashDedupFilter, _words
 from operators.registry import get_operator
+from operators.text.filter.minhash_dedup import MinHashDedupFilter, _words
 
 WORDS = [f"w{i}" for i in range(3000)]
 

@@ -2,9 +2,9 @@
 
 import polars as pl
 import pytest
-from pydantic import ValidationError
 
-from operators.refine.redact_pii import RedactPiiRefiner
+from operators.errors import OperatorParameterError
+from operators.text.refine.redact_pii import RedactPiiRefiner
 
 
 def redacted(texts: list[str | None], op: RedactPiiRefiner | None = None) -> list[tuple[str | None, int | None]]:
@@ -96,7 +96,7 @@ def test_output_columns_follow_the_keys():
 
 
 def test_rejects_unknown_or_no_kinds():
-    with pytest.raises(ValidationError):
+    with pytest.raises(OperatorParameterError):
         RedactPiiRefiner(kinds=["passport"])
-    with pytest.raises(ValidationError):
+    with pytest.raises(OperatorParameterError):
         RedactPiiRefiner(kinds=[])

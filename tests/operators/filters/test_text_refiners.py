@@ -3,11 +3,11 @@
 import polars as pl
 import pytest
 
-from operators.refine.normalize_text import NormalizeTextRefiner
-from operators.refine.remove_emoji import RemoveEmojiRefiner
-from operators.refine.remove_html import RemoveHtmlRefiner
-from operators.refine.remove_urls import RemoveUrlsRefiner
+from operators.general.refine.normalize_text import NormalizeTextRefiner
 from operators.sequential import Sequential
+from operators.text.refine.remove_emoji import RemoveEmojiRefiner
+from operators.text.refine.remove_html import RemoveHtmlRefiner
+from operators.text.refine.remove_urls import RemoveUrlsRefiner
 
 
 def refined(op, texts: list[str | None]) -> list[str | None]:
