@@ -13,6 +13,8 @@ from operators import FileSource, Pipeline, PromptedEvaluator, PromptedGenerator
 from resources.delta_store import DeltaStore
 from resources.llm.resource import LLMResource
 
+pytestmark = pytest.mark.llm
+
 TOPICS = ["tides", "bread", "glaciers", "bridges"]
 
 

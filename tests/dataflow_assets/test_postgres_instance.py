@@ -27,6 +27,8 @@ from postgres_pipeline import SHARDS, kept_texts, write_shards
 from operators.columns import PARTITION, REJECT_RULE
 from resources.delta_store import DeltaStore
 
+pytestmark = pytest.mark.services
+
 DOCUMENTED_CONFIG = Path(__file__).parents[2] / "docs" / "dagster-postgres.yaml"
 CHILD = Path(__file__).with_name("postgres_pipeline.py")
 SERVER = {

@@ -1,8 +1,6 @@
 """LLM operators on a scripted LLM: prompts, parsing, and failures kept aside with their kind (never a None)."""
 
 import json
-from collections.abc import Sequence
-from typing import Any
 
 import polars as pl
 import pytest
@@ -20,29 +18,7 @@ from operators import (
     SftPairGenerator,
 )
 from operators.errors import DataflowError, KeyValidationError, OperatorParameterError
-
-
-class ScriptedLLM:
-    """Answers from a script keyed by prompt; records what it was asked."""
-
-    model_id = "scripted"
-
-    def __init__(self, answers: dict[str, LLMResult]) -> None:
-        self.answers = answers
-        self.calls: list[dict[str, Any]] = []
-
-    def generate(self, prompts: Sequence[str], **options: Any) -> list[LLMResult]:
-        self.calls.append({"prompts": list(prompts), **options})
-        return [self.answers[p] for p in prompts]
-
-
-def ok(text: str, parsed: Any = None) -> LLMResult:
-    return LLMResult(text=text, parsed=parsed if parsed is not None else None)
-
-
-def as_json(value: dict) -> LLMResult:
-    return LLMResult(text=json.dumps(value), parsed=value)
-
+from tests.support import ScriptedLLM, as_json, ok
 
 ROWS = pl.DataFrame({"_row_id": ["a", "b", "c"], "text": ["sky is blue", "asdf qwer", "water is wet"]})
 RATE = PromptTemplate(name="rate", version="1", template="Rate: {{ text }}", system="You grade text.")

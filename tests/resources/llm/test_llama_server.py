@@ -28,6 +28,8 @@ from dataflow_assets.runner import materialize_pipeline
 from operators import FileSource, Pipeline, PromptedEvaluator, PromptTemplate
 from resources.llm.resource import LLMResource
 
+pytestmark = pytest.mark.llm
+
 pytest.importorskip("llama_cpp.server.app", reason="needs llama-cpp-python[server]")
 
 STARTUP_TIMEOUT_S = 60

@@ -10,6 +10,7 @@ from operators import Sequential, WordCountFilter
 from operators.errors import DataflowError
 from operators.registry import get_operator
 from operators.text.filter.minhash_dedup import MinHashDedupFilter, _words
+from tests.support import frame
 
 WORDS = [f"w{i}" for i in range(3000)]
 
@@ -24,10 +25,6 @@ def edited(original: str, positions: list[int]) -> str:
     for position in positions:
         words[position] = f"edit{position}"
     return " ".join(words)
-
-
-def frame(rows: dict[str, str | None]) -> pl.DataFrame:
-    return pl.DataFrame({"_row_id": list(rows), "text": list(rows.values())}, schema_overrides={"text": pl.String})
 
 
 def rejections(result) -> dict[str, str]:

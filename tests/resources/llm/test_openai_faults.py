@@ -26,7 +26,7 @@ from resources.llm.cache import ResponseCache
 from resources.llm.client import LLMClient, LLMConfigurationError, LLMErrorRateError, RetryPolicy
 from resources.llm.limits import RateLimiter
 from resources.llm.resource import LLMResource
-from tests.llm.fault_server import FaultServer, free_port, per_prompt, queue
+from tests.resources.llm.fault_server import FaultServer, free_port, per_prompt, queue
 
 MODEL = "test-model"
 SCHEMA = {"type": "object", "properties": {"echo": {"type": "string"}}, "required": ["echo"]}

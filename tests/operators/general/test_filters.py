@@ -5,12 +5,7 @@ import pytest
 
 from operators import ExactDedupFilter, WordCountFilter
 from operators.errors import OperatorParameterError
-
-
-def frame(texts: list[str | None]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {"_row_id": [f"r{i}" for i in range(len(texts))], "text": texts}, schema_overrides={"text": pl.String}
-    )
+from tests.support import frame
 
 
 def test_word_count_bounds_are_inclusive():

@@ -16,6 +16,8 @@ from dataflow_assets.text.sft import TextSftPipeline
 from resources.delta_store import DeltaStore
 from resources.llm.resource import LLMResource
 
+pytestmark = pytest.mark.llm
+
 
 @pytest.fixture
 def llm(tmp_path) -> dict[str, LLMResource]:

@@ -35,12 +35,7 @@ from operators.text.filter.dataflow import (
     WordNumberFilter,
 )
 from operators.text.filter.dataflow._text import PYTHON_WHITESPACE, WHITESPACE, WORD
-
-
-def frame(texts: list[str | None]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {"_row_id": [f"r{i}" for i in range(len(texts))], "text": texts}, schema_overrides={"text": pl.String}
-    )
+from tests.support import frame
 
 
 def words(count: int, word: str = "word") -> str:

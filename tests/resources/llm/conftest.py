@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.llm.fault_server import FaultServer
+from tests.resources.llm.fault_server import FaultServer
 
 
 @pytest.fixture
