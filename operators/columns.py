@@ -37,6 +37,9 @@ QUARANTINE_DETAIL = "_detail"
 QUARANTINE_RAW = "_raw"
 """The raw text of a quarantined source row, decoded leniently so that nothing is lost."""
 
+SAMPLE = "_sample"
+"""For rows generated from ``n`` samples of one prompt: the sample's number, 0 to n-1."""
+
 ERROR = "_error"
 """Set on rows whose processing failed (e.g. an LLM call); never replaced by a silent null."""
 
@@ -53,6 +56,7 @@ RESERVED = frozenset(
         QUARANTINE_REASON,
         QUARANTINE_DETAIL,
         QUARANTINE_RAW,
+        SAMPLE,
         ERROR,
     }
 )
@@ -66,6 +70,7 @@ COLUMN_DOCS = {
     REJECT_RULE: "the rule that rejected the row",
     REJECT_SCORE: "the rejecting rule's score",
     REJECT_DETAIL: "more about the rejection",
+    SAMPLE: "the sample's number among the n answers to one prompt",
     ERROR: "why processing this row failed",
 }
 """What the reserved columns hold, for the UI's column schema."""

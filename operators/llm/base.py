@@ -1,8 +1,11 @@
 """The base of LLM-driven operators: one prompt per row, one batched call, answers turned into columns.
 
 A subclass writes two pure methods, as in distilabel: ``json_schema()`` (None for free text) and
-``parse(result, row, **keys) -> {column: value}``. The base renders the prompts, makes the call through the
-``LLM`` protocol and assembles the output. A row whose call failed, or whose answer cannot be parsed, is not
+``parse(result, row, **keys) -> {column: value}``; ``build_prompt(row)`` renders the template by default and may
+return chat messages instead (multi-turn input). The base makes the call through the ``LLM`` protocol and assembles
+the output. A generator of new rows may ask ``n`` samples per prompt (for voting, pass@k): each sample is a row of
+its own naming the same parent, numbered in ``_sample``, asked with its own seed (``seed + i``) so that samples
+differ and each is cached on its own. A row whose call failed, or whose answer cannot be parsed, is not
 dropped and gets no placeholder value: it goes to the rejected rows with ``_reject_rule = "llm_<error kind>"`` and
 the message in ``_reject_detail``. With ``new_rows = True`` (synthesis: a pair generated from a seed document is a
 new sample) the answered rows get new ids and name their seed row in ``_parent_ids``.
@@ -13,12 +16,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import polars as pl
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from operators.base import Operator, OpResult, assign_generated_ids
-from operators.columns import REJECT_DETAIL, REJECT_RULE, REJECT_SCORE
+from operators.columns import REJECT_DETAIL, REJECT_RULE, REJECT_SCORE, SAMPLE
 from operators.llm.prompt import PromptTemplate
-from operators.llm.protocol import LLM, LLMResult
+from operators.llm.protocol import LLM, LLMResult, Prompt
 
 FAILED = "__llm_failed"
 
@@ -39,6 +42,39 @@ class LLMOperator(Operator):
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature")
     max_tokens: int = Field(256, ge=1, description="Most tokens to generate per answer")
     seed: int | None = Field(0, description="Sampling seed, for repeatable answers where the backend supports it")
+    n: int = Field(1, ge=1, description="Samples per prompt (generators of new rows): each sample becomes a row")
+
+    @model_validator(mode="after")
+    def _samples_can_differ(self) -> LLMOperator:
+        if self.n > 1 and not self.new_rows:
+            raise ValueError(f"n={self.n}: only generators of new rows take several samples per prompt")
+        if self.n > 1 and self.temperature == 0:
+            raise ValueError(f"n={self.n} samples at temperature 0 would all be the same answer; raise temperature")
+        return self
+
+    def output_columns(self, available: list[str], keys: dict[str, str]) -> list[str]:
+        columns = super().output_columns(available, keys)
+        return [*columns, SAMPLE] if self.n > 1 and SAMPLE not in columns else columns
+
+    def build_prompt(self, row: dict[str, Any]) -> Prompt:
+        """The prompt for one row: the template rendered from its columns (override for chat messages)."""
+        return self.prompt.render(row)
+
+    def ask(self, llm: LLM, prompts: list[Prompt]) -> list[list[LLMResult]]:
+        """Every prompt's ``n`` answers (sample-major calls, each sample with its own seed)."""
+        answers = [
+            llm.generate(
+                prompts,
+                system=self.prompt.system,
+                json_schema=self.json_schema(),
+                template=self.prompt.id,
+                temperature=self.temperature,
+                max_tokens=self.max_tokens,
+                seed=None if self.seed is None else self.seed + sample,
+            )
+            for sample in range(self.n)
+        ]
+        return [list(per_prompt) for per_prompt in zip(*answers, strict=True)]
 
     def json_schema(self) -> dict[str, Any] | None:
         """The JSON schema answers must match, or None for free text."""
@@ -55,17 +91,13 @@ class LLMOperator(Operator):
         (df,) = frames
         bound = self.bind_keys(keys)
         rows = df.select(self.reads(bound)).to_dicts()
-        results = llm.generate(
-            [self.prompt.render(row) for row in rows],
-            system=self.prompt.system,
-            json_schema=self.json_schema(),
-            template=self.prompt.id,
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-            seed=self.seed,
-        )
-        outputs = [self._outcome(result, row, bound) for result, row in zip(results, rows, strict=True)]
-        return self._assemble(df, outputs, bound)
+        answers = self.ask(llm, [self.build_prompt(row) for row in rows])
+        outputs = [[self._outcome(r, row, bound) for r in samples] for samples, row in zip(answers, rows, strict=True)]
+        if self.n == 1:
+            return self._assemble(df, [samples[0] for samples in outputs], bound)
+        # One row per sample: the input row repeated, numbered, each with its own answer.
+        repeated = df.with_columns(pl.lit(list(range(self.n)), pl.List(pl.Int64)).alias(SAMPLE)).explode(SAMPLE)
+        return self._assemble(repeated, [o for samples in outputs for o in samples], bound)
 
     def _outcome(self, result: LLMResult, row: dict[str, Any], keys: dict[str, str]) -> dict[str, Any]:
         if not result.ok:
@@ -75,13 +107,19 @@ class LLMOperator(Operator):
         except AnswerError as error:
             return {FAILED: ("llm_unparseable_answer", f"{error} (answer: {result.text!r:.200})")}
 
+    def output_schema(self, keys: dict[str, str]) -> dict[str, pl.DataType]:
+        """Column -> polars type of every column ``parse`` fills: by default each ``Write`` key, typed by
+        ``output_dtypes`` (String where not given)."""
+        return {
+            keys[k.name]: self.output_dtypes.get(k.name, pl.String())
+            for k in self.key_parameters().values()
+            if keys[k.name] in self.writes(keys)
+        }
+
     def _assemble(self, df: pl.DataFrame, outputs: list[dict[str, Any]], keys: dict[str, str]) -> OpResult:
         columns = {
-            keys[name]: pl.Series(
-                keys[name], [o.get(keys[name]) for o in outputs], dtype=self.output_dtypes.get(name, pl.String)
-            )
-            for name in self.key_parameters()
-            if keys[name] in self.writes(keys)
+            column: pl.Series(column, [o.get(column) for o in outputs], dtype=dtype)
+            for column, dtype in self.output_schema(keys).items()
         }
         failures = [o.get(FAILED) for o in outputs]
         answered = df.with_columns(*columns.values()).with_columns(

@@ -10,6 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+Message = dict[str, str]
+"""A chat message: ``{"role": "system" | "user" | "assistant", "content": ...}``."""
+
+Prompt = str | list[Message]
+"""A prompt is a user message, or a whole conversation (multi-turn input) ending with the user's turn."""
+
 
 @dataclass(frozen=True)
 class LLMResult:
@@ -40,13 +46,14 @@ class LLM(Protocol):
 
     def generate(
         self,
-        prompts: Sequence[str],
+        prompts: Sequence[Prompt],
         *,
         system: str | None = None,
         json_schema: dict[str, Any] | None = None,
         template: str | None = None,
         **sampling: Any,
     ) -> list[LLMResult]:
-        """``template`` names the prompt template and version (``name@version``) for caching and lineage;
+        """A prompt is a string or a list of chat messages; ``system`` is prepended when the messages have none.
+        ``template`` names the prompt template and version (``name@version``) for caching and lineage;
         ``sampling`` holds ``temperature``, ``max_tokens``, ``top_p``, ``seed`` and the like."""
         ...

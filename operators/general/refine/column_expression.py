@@ -4,6 +4,7 @@ import polars as pl
 from pydantic import Field, field_validator
 
 from operators.base import Refiner, Write
+from operators.general.sql_expression import parse_sql_expression, sql_columns
 from operators.registry import register
 
 
@@ -19,15 +20,11 @@ class ColumnExpressionRefiner(Refiner):
 
     @field_validator("expression")
     @classmethod
-    def _parses(cls, expression: str) -> str:
-        try:
-            pl.sql_expr(expression)
-        except Exception as error:  # polars raises several error types for bad SQL
-            raise ValueError(f"cannot parse expression {expression!r}: {error}") from error
-        return expression
+    def _parses(cls, value: str) -> str:
+        return parse_sql_expression(value)
 
     def reads(self, keys: dict[str, str]) -> list[str]:
-        return pl.sql_expr(self.expression).meta.root_names()
+        return sql_columns(self.expression)
 
     def expressions(self, *, output_key: Write = "value") -> dict[str, pl.Expr]:
         return {output_key: pl.sql_expr(self.expression)}
