@@ -19,6 +19,7 @@ import polars as pl
 import typer
 from dagster import DagsterInstance
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -30,6 +31,8 @@ from dataflow_assets.partitions import register_new_files
 from dataflow_assets.pipelines import demo_pipelines, discover_pipelines, get_pipeline, pipeline_names
 from dataflow_assets.planning import partition_keys, partitions_hint
 from dataflow_assets.runner import RunSummary, local_instance, materialize_pipeline
+from dataflow_assets.scaffold import Written, new_operator, new_pipeline
+from operators.base import Category
 from operators.columns import ROW_ID
 from operators.domains import discover
 from operators.errors import DataflowError, SourceReadError
@@ -266,7 +269,7 @@ def ops(
         print(json.dumps([info.to_json() for info in infos] if name is None else infos[0].to_json(), indent=2))
         return
     for problem in discover().problems:
-        console.print(f"[yellow]![/] {problem.line()}")
+        console.print(f"[yellow]![/] {escape(problem.line())}")
     if name is None:
         table = Table(title=f"operators ({len(infos)})")
         for column in ("name", "category", "domain", "description"):
@@ -313,7 +316,41 @@ def pipelines() -> None:
         table.add_row(group, found.domains[group], cls.description)
     console.print(table)
     for problem in found.problems:
-        console.print(f"[yellow]![/] {problem.line()}")
+        console.print(f"[yellow]![/] {escape(problem.line())}")
+
+
+new_app = typer.Typer(help="Write a working operator or pipeline (with its test) to start from.")
+app.add_typer(new_app, name="new")
+ScaffoldRoot = Annotated[Path, typer.Option("--root", help="The project folder to write into")]
+
+
+@new_app.command("operator")
+def new_operator_command(
+    name: Annotated[str, typer.Argument(help="Registry name, e.g. long_lines (also the module's name)")],
+    category: Annotated[Category, typer.Option(help="What it does to rows")] = Category.FILTER,
+    domain: Annotated[str, typer.Option(help="The domain package (created if new)")] = "general",
+    root: ScaffoldRoot = Path("."),
+) -> None:
+    """Write operators/<domain>/<category>/<name>.py and its test."""
+    _report_written(new_operator(root, name, category=category, domain=domain))
+    console.print(f"Run its test:  pytest tests/operators/{domain}/test_{name}.py   Describe it:  dataflow ops {name}")
+
+
+@new_app.command("pipeline")
+def new_pipeline_command(
+    name: Annotated[str, typer.Argument(help="The pipeline's group name, e.g. my_corpus")],
+    domain: Annotated[str, typer.Option(help="The domain package under dataflow_assets/ (created if new)")] = "general",
+    description: Annotated[str, typer.Option(help="One line saying what it makes")] = "",
+    root: ScaffoldRoot = Path("."),
+) -> None:
+    """Write dataflow_assets/<domain>/<name>.py, its sample data and a test that materializes it."""
+    _report_written(new_pipeline(root, name, domain=domain, description=description))
+    console.print(f"Run it:  dataflow run {name}   Test it:  pytest tests/dataflow_assets/{domain}/test_{name}.py")
+
+
+def _report_written(written: Written) -> None:
+    for path in written.files:
+        console.print(f"  [green]+[/] {path}")
 
 
 @app.command()
@@ -398,14 +435,14 @@ def main() -> None:
     except DataflowError as error:
         if _state["debug"]:
             raise
-        console.print(f"[red]error:[/] {error.args[0]}")
+        console.print(f"[red]error:[/] {escape(error.args[0])}")
         if error.hint:
-            console.print(f"  hint: {error.hint}")
+            console.print(f"  hint: {escape(error.hint)}")
         sys.exit(1)
     except Exception as error:
         if _state["debug"]:
             raise
-        console.print(f"[red]error:[/] {type(error).__name__}: {error}")
+        console.print(f"[red]error:[/] {type(error).__name__}: {escape(str(error))}")
         console.print("  hint: run again with --debug for the traceback")
         sys.exit(1)
 

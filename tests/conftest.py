@@ -37,7 +37,8 @@ MARK_BY_FOLDER = {"dataflow_assets": ("dagster",), "ui": ("browser", "dagster", 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     tests = Path(__file__).parent
     for item in items:
-        parts = Path(item.fspath).relative_to(tests).parts
+        path = Path(item.fspath)
+        parts = path.relative_to(tests).parts if path.is_relative_to(tests) else ()
         for marker in MARK_BY_FOLDER.get(parts[0], ()) if len(parts) > 1 else ():
             item.add_marker(marker)
         if not any(item.get_closest_marker(tier) for tier in TIERS):
