@@ -92,6 +92,8 @@ def test_an_engine_of_a_new_kind_reaches_metadata_commit_and_lineage(tmp_path, i
     metadata = {k: getattr(v, "value", v) for k, v in event.asset_materialization.metadata.items()}
     assert metadata["dataflow/fakedb/identity"] == "fakedb://capitals (read-only)"
     assert metadata["dataflow/fakedb/queries"] == 3.0
+    columns = {c.name: c.description for c in metadata["dagster/column_schema"].columns}
+    assert columns["country"] == "written by country_lookup" and columns["_row_id"].startswith("stable row id")
     commit = DeltaTable(str(root / "cities" / "located")).history(1)[0]
     assert '"fakedb": "fakedb://capitals (read-only)"' in commit[ENGINES_METADATA_KEY]
 
