@@ -51,9 +51,11 @@ class OpenAIBackend:
         try:
             response = self._client.chat.completions.create(**self.arguments(request))
         except openai.APIError as error:
-            raise self._classify(error) from None
+            raise classify_error(error, base_url=self.base_url, model=self.model, secret=self._secret) from None
         except ValueError as error:  # a 200 whose body is not JSON
-            raise CallError("bad_response", self._scrub(f"the reply is not JSON: {error}"), retryable=True) from None
+            raise CallError(
+                "bad_response", scrub(f"the reply is not JSON: {error}", self._secret), retryable=True
+            ) from None
         if not isinstance(response, ChatCompletion):  # a 200 whose body is not a chat completion
             raise CallError("bad_response", "the reply is not a chat completion", retryable=True)
         if not response.choices or response.choices[0].message.content is None:
@@ -77,36 +79,41 @@ class OpenAIBackend:
             arguments["response_format"] = {"type": "json_object", "schema": request.json_schema}
         return arguments
 
-    def _classify(self, error: openai.APIError) -> CallError:
-        if isinstance(error, openai.APITimeoutError):
-            return CallError("timeout", "no answer before the timeout", retryable=True)
-        if isinstance(error, openai.APIConnectionError):
-            # By name: openai 3 runs on httpx2, older releases on httpx; both call it ConnectError.
-            if type(error.__cause__).__name__ == "ConnectError":
-                return CallError("unreachable", f"nothing answers at {self.base_url}", fatal=True)
-            return CallError("connection_dropped", self._scrub(str(error.__cause__ or error)), retryable=True)
-        if isinstance(error, openai.APIStatusError):
-            return self._classify_status(error)
-        # A 200 whose body is not a chat completion (malformed JSON, wrong shape): a server glitch, try again.
-        return CallError("bad_response", self._scrub(str(error)), retryable=True)
 
-    def _classify_status(self, error: openai.APIStatusError) -> CallError:
-        status, message = error.status_code, self._scrub(_server_message(error))
-        retry_after = _retry_after(error.response)
-        if status in (401, 403):
-            return CallError("auth_failed", f"HTTP {status} from {self.base_url}: check the API key", fatal=True)
-        if status == 404:
-            return CallError(
-                "model_not_found", f"HTTP 404 for model {self.model!r} at {self.base_url}: {message}", fatal=True
-            )
-        if status == 429:
-            return CallError("rate_limited", message, retryable=True, retry_after=retry_after)
-        if status in (408, 409) or status >= 500:
-            return CallError("server_error", f"HTTP {status}: {message}", retryable=True, retry_after=retry_after)
-        return CallError("bad_request", f"HTTP {status}: {message}")
+def classify_error(error: openai.APIError, *, base_url: str, model: str, secret: str) -> CallError:
+    """What a failed call of the ``openai`` client means for the caller: retry, give up on the row, or stop (any
+    OpenAI-compatible endpoint: chat completions here, embeddings in ``resources.embedder``). ``secret`` (the API
+    key) is scrubbed from every message."""
+    if isinstance(error, openai.APITimeoutError):
+        return CallError("timeout", "no answer before the timeout", retryable=True)
+    if isinstance(error, openai.APIConnectionError):
+        # By name: openai 3 runs on httpx2, older releases on httpx; both call it ConnectError.
+        if type(error.__cause__).__name__ == "ConnectError":
+            return CallError("unreachable", f"nothing answers at {base_url}", fatal=True)
+        return CallError("connection_dropped", scrub(str(error.__cause__ or error), secret), retryable=True)
+    if isinstance(error, openai.APIStatusError):
+        return _classify_status(error, base_url=base_url, model=model, secret=secret)
+    # A 200 whose body is not the expected object (malformed JSON, wrong shape): a server glitch, try again.
+    return CallError("bad_response", scrub(str(error), secret), retryable=True)
 
-    def _scrub(self, text: str) -> str:
-        return text.replace(self._secret, "***") if self._secret else text
+
+def _classify_status(error: openai.APIStatusError, *, base_url: str, model: str, secret: str) -> CallError:
+    status, message = error.status_code, scrub(_server_message(error), secret)
+    retry_after = _retry_after(error.response)
+    if status in (401, 403):
+        return CallError("auth_failed", f"HTTP {status} from {base_url}: check the API key", fatal=True)
+    if status == 404:
+        return CallError("model_not_found", f"HTTP 404 for model {model!r} at {base_url}: {message}", fatal=True)
+    if status == 429:
+        return CallError("rate_limited", message, retryable=True, retry_after=retry_after)
+    if status in (408, 409) or status >= 500:
+        return CallError("server_error", f"HTTP {status}: {message}", retryable=True, retry_after=retry_after)
+    return CallError("bad_request", f"HTTP {status}: {message}")
+
+
+def scrub(text: str, secret: str) -> str:
+    """``text`` with the API key replaced by ``***`` (a proxy may echo the key in an error message)."""
+    return text.replace(secret, "***") if secret else text
 
 
 def _server_message(error: openai.APIStatusError) -> str:

@@ -1,13 +1,15 @@
-"""A fault-injecting OpenAI-compatible chat server for tests (stdlib only, 127.0.0.1, ephemeral port).
+"""A fault-injecting OpenAI-compatible server for tests (stdlib only, 127.0.0.1, ephemeral port).
 
 ``POST /v1/chat/completions`` answers ``echo: <prompt>`` (or ``{"echo": <prompt>}`` when the request has a
-``response_format``), where the prompt is the conversation's first user message. A script decides, per request,
-whether to answer or to inject a fault (see ``FAULTS``); the default script always answers. Every request is
-recorded with its headers, body, arrival time and how many requests were in flight when it arrived.
+``response_format``), where the prompt is the conversation's first user message. ``POST /v1/embeddings`` answers
+a deterministic vector per input (:func:`embedding_vector`); its prompt is the first input. A script decides, per
+request, whether to answer or to inject a fault (see ``FAULTS``); the default script always answers. Every request
+is recorded with its headers, body, arrival time and how many requests were in flight when it arrived.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import threading
@@ -26,7 +28,8 @@ FAULTS = (
     "drop",  # closes the connection without a response
     "unauthorized",  # 401 with an OpenAI-style error body
     "not_found",  # 404 "model not found"
-    "invalid_json_answer",  # 200 whose message content is not JSON
+    "invalid_json_answer",  # 200 whose message content is not JSON (chat)
+    "wrong_length",  # 200 with one vector fewer than the inputs (embeddings)
 )
 
 
@@ -52,8 +55,16 @@ class Recorded:
         return self.body.get("messages", [])
 
     @property
+    def inputs(self) -> list[str]:
+        """The texts of an embeddings request."""
+        given = self.body.get("input", [])
+        return [given] if isinstance(given, str) else list(given)
+
+    @property
     def prompt(self) -> str:
-        """The first user message: the prompt before any re-ask."""
+        """The first user message (the prompt before any re-ask), or an embeddings request's first input."""
+        if "input" in self.body:
+            return next(iter(self.inputs), "")
         return next((m["content"] for m in self.messages if m["role"] == "user"), "")
 
 
@@ -89,9 +100,9 @@ class FaultServer:
     """The server; ``start()`` it (the ``fault_server`` fixture does), ``stop()`` it. Settings may change between
     requests: ``script`` (the fault of each request), ``retry_after`` (the Retry-After header of ``rate_limit``),
     ``slow_s`` (how long ``slow`` waits before answering), ``latency_s`` (how long every normal answer takes),
-    ``malformed_content_type`` (the Content-Type of the ``malformed`` body) and ``echo_key`` (error messages repeat
-    the request's bearer token, as careless proxies do). A script runs under the server's lock: it sees the
-    requests before it, and ``attempt`` counts them."""
+    ``malformed_content_type`` (the Content-Type of the ``malformed`` body), ``echo_key`` (error messages repeat
+    the request's bearer token, as careless proxies do) and ``embedding_dims`` (the length of embedding vectors).
+    A script runs under the server's lock: it sees the requests before it, and ``attempt`` counts them."""
 
     def __init__(self, script: Script | None = None) -> None:
         self.script: Script = script or (lambda _request: None)
@@ -100,6 +111,7 @@ class FaultServer:
         self.latency_s = 0.0
         self.malformed_content_type = "application/json"
         self.echo_key = False
+        self.embedding_dims = 8
         self.requests: list[Recorded] = []
         self.max_in_flight = 0
         self._in_flight = 0
@@ -172,6 +184,27 @@ def answer(request: Recorded) -> str:
     return f"echo: {request.prompt}"
 
 
+def embedding_vector(text: str, dims: int) -> list[float]:
+    """The server's vector for a text: ``dims`` numbers in [-1, 1) from its SHA-256, the same on every call."""
+    digest = b"".join(hashlib.sha256(f"{block}:{text}".encode()).digest() for block in range(dims // 32 + 1))
+    return [digest[i] / 128 - 1 for i in range(dims)]
+
+
+def embeddings(request: Recorded, dims: int, *, drop_last: bool = False) -> dict[str, Any]:
+    """An OpenAI embeddings body for ``request``'s inputs (one vector short with ``drop_last``)."""
+    inputs = request.inputs[:-1] if drop_last else request.inputs
+    tokens = sum(len(text.split()) for text in request.inputs)
+    return {
+        "object": "list",
+        "model": request.body.get("model", ""),
+        "data": [
+            {"object": "embedding", "index": i, "embedding": embedding_vector(text, dims)}
+            for i, text in enumerate(inputs)
+        ],
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+
+
 def error_body(message: str, kind: str, code: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
@@ -203,7 +236,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             fault = request.fault
             key = request.headers.get("authorization", "").removeprefix("Bearer ")
             echoed = f" (request key: {key})" if server.echo_key else ""
-            if self.path != "/v1/chat/completions":
+            if self.path not in ("/v1/chat/completions", "/v1/embeddings"):
                 self._send(404, error_body(f"no route {self.path}", "invalid_request_error"))
             elif fault == "rate_limit":
                 self._send(
@@ -232,7 +265,10 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 delay = server.slow_s if fault == "slow" else server.latency_s
                 if delay and server._stopping.wait(delay):
                     return
-                self._send(200, completion(request, answer(request)))
+                if self.path == "/v1/embeddings":
+                    self._send(200, embeddings(request, server.embedding_dims, drop_last=fault == "wrong_length"))
+                else:
+                    self._send(200, completion(request, answer(request)))
 
         def _send(self, status: int, body: dict[str, Any] | bytes, headers: Mapping[str, str] | None = None) -> None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()

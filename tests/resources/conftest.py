@@ -1,4 +1,4 @@
-"""The fault server fixture."""
+"""The fault server fixture: an OpenAI-compatible server on 127.0.0.1 (chat completions and embeddings)."""
 
 from __future__ import annotations
 
