@@ -18,7 +18,7 @@ VECTOR = pl.List(pl.Float32)
 
 def embed_columns(embedder: Embedder, *columns: pl.Series) -> tuple[pl.Series, list[np.ndarray]]:
     """The rows where every column has a text, and each column's vectors for those rows (one matrix per column)."""
-    present = pl.Series([True] * len(columns[0]))
+    present = pl.Series([True] * len(columns[0]), dtype=pl.Boolean)
     for column in columns:
         present &= column.is_not_null()
     texts = [text for column in columns for text in column.filter(present).to_list()]
