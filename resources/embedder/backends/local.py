@@ -72,27 +72,15 @@ class SentenceTransformerBackend:
     def model(self) -> Any:
         with self._lock:
             if self._model is None:
-                self._model = self._load()
+                try:
+                    import torch
+                except ImportError:
+                    raise MissingDependencyError("the local embedder needs torch", hint=INSTALL_HINT) from None
+                # Process-wide: torch's intra-op pool serves every model in the process. One thread is fastest
+                # when other steps share the cores (llama.cpp showed the same, DESIGN §7); raise it on an idle one.
+                torch.set_num_threads(self.threads)
+                self._model = _load_model(self.path, self.identity)
             return self._model
-
-    def _load(self) -> Any:
-        try:
-            import torch
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as transformers_logging
-        except ImportError as error:
-            raise MissingDependencyError(f"the local embedder needs {error.name}", hint=INSTALL_HINT) from None
-        # Process-wide: torch's intra-op pool is shared by every model in the process. One thread is fastest when
-        # other steps share the cores (the LLM's llama.cpp showed the same, DESIGN §7); raise it on an idle machine.
-        torch.set_num_threads(self.threads)
-        # transformers draws a "Loading weights" bar on stderr, over the CLI's own progress bar: not while loading.
-        bars = transformers_logging.is_progress_bar_enabled()
-        transformers_logging.disable_progress_bar()
-        try:
-            return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
-        finally:
-            if bars:
-                transformers_logging.enable_progress_bar()
 
     def embed_batch(self, texts: Sequence[str]) -> Batch:
         vectors = self.model.encode(
@@ -103,6 +91,25 @@ class SentenceTransformerBackend:
             show_progress_bar=False,
         )
         return Batch(np.asarray(vectors, dtype=np.float32))
+
+
+@cache
+def _load_model(path: Path, identity: str) -> Any:
+    """The model in a folder, loaded once per process and folder contents: the clients built for each run (and
+    each test) share it."""
+    try:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+    except ImportError as error:
+        raise MissingDependencyError(f"the local embedder needs {error.name}", hint=INSTALL_HINT) from None
+    # transformers draws a "Loading weights" bar on stderr, over the CLI's own progress bar: not while loading.
+    bars = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    finally:
+        if bars:
+            transformers_logging.enable_progress_bar()
 
 
 def folder_fingerprint(path: Path) -> str:

@@ -18,6 +18,7 @@ import pytest
 from operators.errors import DataflowError
 from operators.progress import ProgressEvent, listening
 from resources.embedder import ENGINE
+from resources.embedder.backends.local import _load_model
 from resources.embedder.client import EmbedderClient
 from resources.embedder.errors import EmbedderConfigurationError
 from resources.embedder.resource import EmbedderResource
@@ -42,8 +43,8 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def model_client(tmp_path_factory) -> Iterator[tuple[EmbedderClient, list[tuple]]]:
-    """A cache-less client on the shipped model, loaded once for the module while every connection attempt is
-    recorded (and refused): nothing may be downloaded."""
+    """A cache-less client on the shipped model, loaded afresh for the module (not taken from the process's loaded
+    models) while every connection attempt is recorded and refused: nothing may be downloaded."""
     attempts: list[tuple] = []
     real_connect = socket.socket.connect
 
@@ -51,6 +52,7 @@ def model_client(tmp_path_factory) -> Iterator[tuple[EmbedderClient, list[tuple]
         attempts.append(address)
         raise OSError("network access during model load")
 
+    _load_model.cache_clear()
     socket.socket.connect = refuse
     try:
         client = EmbedderResource(cache_enabled=False).build_client()
@@ -98,9 +100,9 @@ def test_batching_and_order_do_not_change_the_vectors(client, tmp_path):
     together = client.embed(TEXTS)
     one_by_one = np.stack([client.embed([text])[0] for text in TEXTS])
     small_batches = EmbedderResource(cache_enabled=False, batch_size=2).build_client()
-    small_batches.backend._model = client.backend.model  # the same loaded model: only the batching differs
     assert np.allclose(together, one_by_one, atol=1e-5)
     assert np.allclose(together, small_batches.embed(TEXTS), atol=1e-5)
+    assert small_batches.backend.model is client.backend.model  # one loaded model per folder in the process
     assert np.allclose(together[::-1], client.embed(TEXTS[::-1]), atol=1e-5)
     direct = client.backend.model.encode(TEXTS, normalize_embeddings=True)  # sentence-transformers called directly
     assert np.allclose(together, direct, atol=1e-5)
@@ -115,7 +117,6 @@ def test_a_text_repeated_in_one_call_is_embedded_once(client):
 
 def test_the_cache_answers_repeats_without_the_model_and_outlives_the_client(client, tmp_path):
     first = cached_client(tmp_path / "cache.sqlite")
-    first.backend._model = client.backend.model
     vectors = first.embed(TEXTS)
     assert first.usage().metadata()["texts"] == len(set(TEXTS))
 
@@ -162,7 +163,6 @@ def test_a_null_text_is_refused_with_its_position(client):
 def test_progress_is_reported_per_batch(client):
     events: list[ProgressEvent] = []
     small = EmbedderResource(cache_enabled=False, batch_size=2).build_client()
-    small.backend._model = client.backend.model
     with listening(events.append):
         small.embed(TEXTS)
     assert events[0].done == 0 and events[-1].done == events[-1].total == len(TEXTS)
