@@ -28,9 +28,6 @@ REASK = (
     "and nothing else."
 )
 
-Message = Mapping[str, str]
-Prompt = str | Sequence[Message]
-
 
 class InvalidPrompt(ValueError):
     """A prompt that is neither a string nor a well-formed list of chat messages; that row fails alone."""

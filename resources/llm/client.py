@@ -42,7 +42,7 @@ import jsonschema
 
 from operators import progress
 from operators.errors import DataflowError
-from operators.llm.protocol import LLMResult
+from operators.llm.protocol import LLMResult, Prompt
 from resources.llm.backend import (
     CONNECTION_FAILURES,
     SAMPLING_PARAMETERS,
@@ -50,7 +50,6 @@ from resources.llm.backend import (
     CallError,
     Completion,
     InvalidPrompt,
-    Prompt,
     Request,
     conversation,
 )
@@ -153,13 +152,14 @@ class _Step:
         """Set when the step stops early: no attempt starts after it, backoff waits end."""
         self.settled = threading.Event()
         """Set when every row is final or the step stopped."""
-        self.reason: LLMStepError | BaseException | None = None
+        self.reason: BaseException | None = None
+        """Why it stopped: an ``LLMStepError``, or an unexpected exception from a worker (raised as it is)."""
         self.tracker = progress.track(label, total)
         self.budget_cap = self.budget = budget
         self.connection_failures = 0
         self.lock = threading.Lock()
 
-    def halt(self, reason: LLMStepError | BaseException) -> None:
+    def halt(self, reason: BaseException) -> None:
         """Stop the step for ``reason`` (the first reason wins)."""
         with self.lock:
             if self.reason is None:
@@ -383,8 +383,10 @@ class LLMClient:
         for start in range(0, len(order), self.batch_rows):
             batch = {i: pending[i] for i in order[start : start + self.batch_rows]}
             for round_number in range(self.json_reasks + 1):
-                if not batch or step.stop.is_set():
+                if step.stop.is_set():
                     return
+                if not batch:
+                    break
                 with step.lock:
                     step.started.update(batch)
                 outcomes = self._complete_batch(step, {i: state.request for i, state in batch.items()})
@@ -461,7 +463,7 @@ class LLMClient:
         return LLMErrorRateError(
             f"{self.model_id}: {failed} of {step.total} calls failed ({', '.join(f'{k}: {n}' for k, n in kinds)}), "
             f"above max_error_rate={self.max_error_rate}",
-            hint=f"first error: {first}. {self._resume_hint('when the cause is fixed')}",
+            hint=f"first error: {first}; {self._resume_hint('when the cause is fixed')}",
         )
 
     def _stopped(self, step: _Step) -> BaseException:

@@ -19,8 +19,8 @@ from typing import Any, Literal
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
-from operators.llm.protocol import LLMResult
-from resources.llm.backend import Backend, Prompt
+from operators.llm.protocol import LLMResult, Prompt
+from resources.llm.backend import Backend
 from resources.llm.cache import ResponseCache
 from resources.llm.client import LLMClient, LLMUsage, RetryPolicy
 from resources.llm.limits import RateLimiter
