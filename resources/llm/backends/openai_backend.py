@@ -134,7 +134,7 @@ def _classify_status(
     retry_after = _retry_after(error.response)
     if status in (401, 403):
         if secret:
-            problem, hint = f"the key in {_variable(api_key_env)} was refused", f"check {_variable(api_key_env)}"
+            problem, hint = f"the key in {_variable(api_key_env)} was refused: check the API key", None
         else:
             problem, hint = f"an API key is needed and {_missing_key(api_key_env)}", _key_hint(api_key_env)
         return CallError("auth_failed", f"HTTP {status} from {base_url}: {problem} ({message})", fatal=True, hint=hint)
