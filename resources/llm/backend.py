@@ -3,16 +3,25 @@
 Backends translate a :class:`Request` into their engine's call and its failures into :class:`CallError`, whose
 kind decides what the client does next: retry (rate limits, server errors, timeouts, dropped connections), give
 up on that row (a bad request), or stop the whole step at once (wrong key, unknown model, nothing listening).
+
+A prompt is a string (one user message) or a conversation: a list of ``{"role": "system" | "user" |
+"assistant", "content": str}`` messages, for multi-turn input. Every backend sends :meth:`Request.messages`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 SAMPLING_PARAMETERS = ("temperature", "max_tokens", "top_p", "seed", "stop")
 """Sampling options every backend understands; anything else is refused so that a typo is not ignored."""
+
+ROLES = ("system", "user", "assistant")
+
+CONNECTION_FAILURES = frozenset({"unreachable", "connection_dropped"})
+"""Error kinds where no reply came back at all (nothing listening, connection closed without an answer): the
+client's circuit breaker counts them in a row."""
 
 REASK = (
     "Your previous answer was not valid: {problem}. Answer again with only a JSON value that matches the schema, "
@@ -20,19 +29,51 @@ REASK = (
 )
 
 
+class InvalidPrompt(ValueError):
+    """A prompt that is neither a string nor a well-formed list of chat messages; that row fails alone."""
+
+
+def conversation(prompt: Any) -> str | tuple[dict[str, str], ...]:
+    """The prompt as given when it is a string, else its messages checked and copied (``role`` and ``content``
+    only: another key would be dropped by some backends and kept by others, so it is refused)."""
+    if isinstance(prompt, str):
+        return prompt
+    if isinstance(prompt, Mapping) or not isinstance(prompt, Sequence) or not prompt:
+        raise InvalidPrompt(f"a prompt must be a string or a non-empty list of chat messages, not {prompt!r:.100}")
+    messages = []
+    for number, message in enumerate(prompt):
+        if not isinstance(message, Mapping) or set(message) != {"role", "content"}:
+            raise InvalidPrompt(
+                f"message {number} must be a mapping with exactly the keys 'role' and 'content', not {message!r:.100}"
+            )
+        if message["role"] not in ROLES or not isinstance(message["content"], str):
+            raise InvalidPrompt(
+                f"message {number} needs a role in {ROLES} and string content, not {dict(message)!r:.100}"
+            )
+        messages.append({"role": message["role"], "content": message["content"]})
+    return tuple(messages)
+
+
 @dataclass(frozen=True)
 class Request:
-    prompt: str
+    prompt: str | tuple[dict[str, str], ...]
+    """A string, or the conversation's messages (build with :func:`conversation` to check them)."""
     system: str | None = None
+    """Sent first, unless the conversation has a system message of its own."""
     json_schema: dict[str, Any] | None = None
     sampling: dict[str, Any] = field(default_factory=dict)
     earlier: tuple[tuple[str, str], ...] = ()
     """Earlier (invalid answer, problem) pairs, replayed as a conversation when the client re-asks."""
 
     def messages(self) -> list[dict[str, str]]:
-        """Chat messages: system, the prompt, then each invalid answer and the request to correct it."""
-        messages = [{"role": "system", "content": self.system}] if self.system else []
-        messages.append({"role": "user", "content": self.prompt})
+        """Chat messages: the system prompt, the prompt's messages, then each invalid answer and the request to
+        correct it."""
+        if isinstance(self.prompt, str):
+            messages = [{"role": "user", "content": self.prompt}]
+        else:
+            messages = [dict(message) for message in self.prompt]
+        if self.system and not any(message["role"] == "system" for message in messages):
+            messages.insert(0, {"role": "system", "content": self.system})
         for answer, problem in self.earlier:
             messages.append({"role": "assistant", "content": answer})
             messages.append({"role": "user", "content": REASK.format(problem=problem)})
@@ -53,11 +94,19 @@ class CallError(Exception):
     """A call that produced no answer.
 
     ``retryable`` errors are tried again with backoff (honouring ``retry_after`` seconds when the server gave it);
-    ``fatal`` ones mean the configuration is wrong and every other row would fail the same way.
+    ``fatal`` ones mean the configuration is wrong and every other row would fail the same way (``hint`` then says
+    what to fix).
     """
 
     def __init__(
-        self, kind: str, message: str, *, retryable: bool = False, fatal: bool = False, retry_after: float | None = None
+        self,
+        kind: str,
+        message: str,
+        *,
+        retryable: bool = False,
+        fatal: bool = False,
+        retry_after: float | None = None,
+        hint: str | None = None,
     ) -> None:
         super().__init__(f"{kind}: {message}")
         self.kind = kind
@@ -65,6 +114,7 @@ class CallError(Exception):
         self.retryable = retryable
         self.fatal = fatal
         self.retry_after = retry_after
+        self.hint = hint
 
 
 class Backend(Protocol):

@@ -5,19 +5,21 @@ The backend is chosen by configuration — ``local`` (the embedded llama.cpp mod
 implements the operators' ``LLM`` protocol, so a step calls ``generate`` on it directly. It also works outside
 Dagster: ``LLMResource(backend="openai", ...).generate([...])``. The API key is read from the environment
 variable named by ``api_key_env`` when the client is built, so it never appears in configuration, run metadata
-or the cache key.
+or the cache key; a missing key is reported then, naming the variable, where the endpoint is known to need one
+(see ``backends/openai_backend.py``).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
-from operators.llm.protocol import LLMResult
+from operators.llm.protocol import LLMResult, Prompt
 from resources.llm.backend import Backend
 from resources.llm.cache import ResponseCache
 from resources.llm.client import LLMClient, LLMUsage, RetryPolicy
@@ -40,8 +42,20 @@ class LLMResource(dg.ConfigurableResource):
     tokens_per_minute: float | None = Field(None, gt=0, description="Token rate limit")
     max_retries: int = Field(5, ge=0, description="Retries of a call on 429, 5xx, timeouts, dropped connections")
     retry_base_delay_s: float = Field(1.0, ge=0, description="First backoff delay; doubles per retry, with jitter")
+    retry_budget: int = Field(
+        10, ge=0, description="Retries in hand per step; each answer earns one back (429s are not counted)"
+    )
     json_reasks: int = Field(2, ge=0, description="Re-asks of an answer that does not match the JSON schema")
-    max_error_rate: float = Field(0.2, ge=0, le=1, description="A step fails when more of its calls fail than this")
+    max_error_rate: float = Field(
+        0.2, ge=0, le=1, description="A step fails as soon as more of its rows have failed than this share"
+    )
+    min_rows_for_error_rate: int = Field(
+        10, ge=1, description="A step with fewer rows never fails for its error rate (failed rows are still recorded)"
+    )
+    circuit_breaker: int = Field(
+        5, ge=1, description="Connection failures in a row (no reply in between) that stop the step: the server died"
+    )
+    batch_rows: int = Field(1024, ge=1, description="Rows per batch of the vllm backend (answers cached per batch)")
     cache_enabled: bool = Field(True, description="Reuse answers to identical calls across runs")
     cache_path: str = Field("data/llm_cache.sqlite", description="SQLite file of the answer cache")
     n_threads: int = Field(1, ge=1, description="llama.cpp threads (local backend)")
@@ -75,9 +89,14 @@ class LLMResource(dg.ConfigurableResource):
             cache=ResponseCache(self.cache_path) if self.cache_enabled else None,
             max_concurrency=self.max_concurrency,
             limiter=RateLimiter(self.requests_per_minute, self.tokens_per_minute),
-            retry=RetryPolicy(max_retries=self.max_retries, base_delay_s=self.retry_base_delay_s),
+            retry=RetryPolicy(
+                max_retries=self.max_retries, base_delay_s=self.retry_base_delay_s, budget=self.retry_budget
+            ),
             json_reasks=self.json_reasks,
             max_error_rate=self.max_error_rate,
+            min_rows_for_error_rate=self.min_rows_for_error_rate,
+            circuit_breaker=self.circuit_breaker,
+            batch_rows=self.batch_rows,
         )
 
     def _backend(self) -> Backend:
@@ -88,6 +107,7 @@ class LLMResource(dg.ConfigurableResource):
                 model=self.model,
                 base_url=self.base_url,
                 api_key=os.environ.get(self.api_key_env),
+                api_key_env=self.api_key_env,
                 timeout_s=self.timeout_s,
                 structured_output=self.structured_output,
                 max_parallel=self.max_concurrency,
@@ -118,7 +138,7 @@ class LLMResource(dg.ConfigurableResource):
     def identity(self) -> str:
         return self.model_id
 
-    def generate(self, prompts: list[str], **options: Any) -> list[LLMResult]:
+    def generate(self, prompts: Sequence[Prompt], **options: Any) -> list[LLMResult]:
         return self.client.generate(prompts, **options)
 
     def usage(self) -> LLMUsage:

@@ -4,18 +4,29 @@ llama.cpp's server, Ollama, Gemini's compatible endpoint, LiteLLM proxies.
 The ``openai`` client's own retries are switched off (``max_retries=0``): the LLM client retries with its own
 policy and counts every attempt. The API key is held by the ``openai`` client only; error messages built here
 never include it, and any text that might echo it is scrubbed.
+
+When is a key needed? OpenAI's own API (``api.openai.com``, the default ``base_url``) always needs one, so a
+missing key is an error naming the variable before any request is sent (:func:`require_key`). Any other endpoint
+may need none (vLLM, SGLang, llama.cpp's server and Ollama run without one by default; a proxy or a hosted API may
+want one): the request goes out without a key, and a 401 or 403 reply fails the step at once, naming the variable
+that is unset.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import openai
 from openai.types.chat import ChatCompletion
 
 from resources.llm.backend import CallError, Completion, Request
+from resources.llm.errors import LLMConfigurationError
 
 StructuredOutput = Literal["json_schema", "json_object", "none"]
+OPENAI_URL = "https://api.openai.com/v1"
+KEYED_HOSTS = ("api.openai.com",)
+"""Endpoints that always need a key: a missing one is reported before any request."""
 
 
 class OpenAIBackend:
@@ -25,15 +36,19 @@ class OpenAIBackend:
         model: str,
         base_url: str | None = None,
         api_key: str | None = None,
+        api_key_env: str | None = None,
         timeout_s: float = 60.0,
         structured_output: StructuredOutput = "json_schema",
         max_parallel: int = 64,
     ) -> None:
+        """``api_key_env`` names the variable the key was read from, for error messages."""
         self.model = model
-        self.base_url = base_url or "https://api.openai.com/v1"
+        self.base_url = base_url or OPENAI_URL
         self.structured_output = structured_output
+        self.api_key_env = api_key_env
         self._max_parallel = max_parallel
         self._secret = api_key or ""
+        require_key(self.model_id, self.base_url, api_key, api_key_env)
         # Servers that need no key (vLLM, llama.cpp, Ollama) still get a placeholder: the client requires one.
         self._client = openai.OpenAI(
             base_url=self.base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=0
@@ -51,7 +66,9 @@ class OpenAIBackend:
         try:
             response = self._client.chat.completions.create(**self.arguments(request))
         except openai.APIError as error:
-            raise classify_error(error, base_url=self.base_url, model=self.model, secret=self._secret) from None
+            raise classify_error(
+                error, base_url=self.base_url, model=self.model, secret=self._secret, api_key_env=self.api_key_env
+            ) from None
         except ValueError as error:  # a 200 whose body is not JSON
             raise CallError(
                 "bad_response", scrub(f"the reply is not JSON: {error}", self._secret), retryable=True
@@ -80,30 +97,58 @@ class OpenAIBackend:
         return arguments
 
 
-def classify_error(error: openai.APIError, *, base_url: str, model: str, secret: str) -> CallError:
+def require_key(engine: str, base_url: str, api_key: str | None, api_key_env: str | None) -> None:
+    """Fail before any request when ``base_url`` always needs a key and none was given, naming the variable."""
+    if not api_key and urlsplit(base_url).hostname in KEYED_HOSTS:
+        raise LLMConfigurationError(
+            f"{engine}: {base_url} needs an API key, and {_missing_key(api_key_env)}", hint=_key_hint(api_key_env)
+        )
+
+
+def classify_error(
+    error: openai.APIError, *, base_url: str, model: str, secret: str, api_key_env: str | None = None
+) -> CallError:
     """What a failed call of the ``openai`` client means for the caller: retry, give up on the row, or stop (any
     OpenAI-compatible endpoint: chat completions here, embeddings in ``resources.embedder``). ``secret`` (the API
-    key) is scrubbed from every message."""
+    key) is scrubbed from every message; ``api_key_env`` (the variable it came from) is named when it is refused
+    or missing."""
+    # By name: openai 3 runs on httpx2, older releases on httpx; both call them ConnectError and ConnectTimeout.
+    if type(error.__cause__).__name__ in ("ConnectError", "ConnectTimeout"):
+        return CallError(
+            "unreachable", f"nothing answers at {base_url}", fatal=True, hint="start the server, or fix base_url"
+        )
     if isinstance(error, openai.APITimeoutError):
         return CallError("timeout", "no answer before the timeout", retryable=True)
     if isinstance(error, openai.APIConnectionError):
-        # By name: openai 3 runs on httpx2, older releases on httpx; both call it ConnectError.
-        if type(error.__cause__).__name__ == "ConnectError":
-            return CallError("unreachable", f"nothing answers at {base_url}", fatal=True)
         return CallError("connection_dropped", scrub(str(error.__cause__ or error), secret), retryable=True)
     if isinstance(error, openai.APIStatusError):
-        return _classify_status(error, base_url=base_url, model=model, secret=secret)
+        return _classify_status(error, base_url=base_url, model=model, secret=secret, api_key_env=api_key_env)
     # A 200 whose body is not the expected object (malformed JSON, wrong shape): a server glitch, try again.
     return CallError("bad_response", scrub(str(error), secret), retryable=True)
 
 
-def _classify_status(error: openai.APIStatusError, *, base_url: str, model: str, secret: str) -> CallError:
+def _classify_status(
+    error: openai.APIStatusError, *, base_url: str, model: str, secret: str, api_key_env: str | None
+) -> CallError:
     status, message = error.status_code, scrub(_server_message(error), secret)
     retry_after = _retry_after(error.response)
     if status in (401, 403):
-        return CallError("auth_failed", f"HTTP {status} from {base_url}: check the API key", fatal=True)
+        if secret:
+            problem, hint = f"the key in {_variable(api_key_env)} was refused: check the API key", None
+        else:
+            problem, hint = f"an API key is needed and {_missing_key(api_key_env)}", _key_hint(api_key_env)
+        return CallError("auth_failed", f"HTTP {status} from {base_url}: {problem} ({message})", fatal=True, hint=hint)
+    if status == 429 and _error_code(error) == "insufficient_quota":  # billing: waiting will not help
+        return CallError(
+            "quota_exceeded", f"HTTP 429 from {base_url}: {message}", fatal=True, hint="check the account's plan"
+        )
     if status == 404:
-        return CallError("model_not_found", f"HTTP 404 for model {model!r} at {base_url}: {message}", fatal=True)
+        return CallError(
+            "model_not_found",
+            f"HTTP 404 for model {model!r} at {base_url}: {message}",
+            fatal=True,
+            hint="check the model name the server serves",
+        )
     if status == 429:
         return CallError("rate_limited", message, retryable=True, retry_after=retry_after)
     if status in (408, 409) or status >= 500:
@@ -116,6 +161,20 @@ def scrub(text: str, secret: str) -> str:
     return text.replace(secret, "***") if secret else text
 
 
+def _variable(api_key_env: str | None) -> str:
+    return f"the environment variable {api_key_env}" if api_key_env else "the api_key argument"
+
+
+def _missing_key(api_key_env: str | None) -> str:
+    return f"{_variable(api_key_env)} (api_key_env) is not set or empty" if api_key_env else "no key was given"
+
+
+def _key_hint(api_key_env: str | None) -> str:
+    if api_key_env:
+        return f"export {api_key_env}=<your key>, or set api_key_env to the variable that holds it"
+    return "pass api_key="
+
+
 def _server_message(error: openai.APIStatusError) -> str:
     body = error.body
     if isinstance(body, dict):
@@ -123,6 +182,12 @@ def _server_message(error: openai.APIStatusError) -> str:
         if isinstance(inner, dict) and inner.get("message"):
             return str(inner["message"])[:500]
     return str(error.message)[:500]
+
+
+def _error_code(error: openai.APIStatusError) -> str | None:
+    body = error.body
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    return inner.get("code") if isinstance(inner, dict) else None
 
 
 def _retry_after(response: Any) -> float | None:

@@ -22,6 +22,7 @@ from typing import Any
 
 FAULTS = (
     "rate_limit",  # 429 with a Retry-After header
+    "quota",  # 429 insufficient_quota: the account has no credit left
     "server_error",  # 500
     "slow",  # sleeps ``slow_s`` (longer than the client's timeout), then answers
     "malformed",  # 200 whose body is not JSON
@@ -30,6 +31,7 @@ FAULTS = (
     "not_found",  # 404 "model not found"
     "invalid_json_answer",  # 200 whose message content is not JSON (chat)
     "wrong_length",  # 200 with one vector fewer than the inputs (embeddings)
+    "die",  # the server stops listening (later connections are refused) and drops this connection
 )
 
 
@@ -104,8 +106,10 @@ class FaultServer:
     the request's bearer token, as careless proxies do) and ``embedding_dims`` (the length of embedding vectors).
     A script runs under the server's lock: it sees the requests before it, and ``attempt`` counts them."""
 
-    def __init__(self, script: Script | None = None) -> None:
+    def __init__(self, script: Script | None = None, port: int = 0) -> None:
+        """``port``: 0 for any free one; a port a stopped server used, to bring it back where clients expect it."""
         self.script: Script = script or (lambda _request: None)
+        self.port = port
         self.retry_after = "1"
         self.slow_s = 5.0
         self.latency_s = 0.0
@@ -120,21 +124,25 @@ class FaultServer:
         self._httpd: ThreadingHTTPServer | None = None
 
     def start(self) -> FaultServer:
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), _handler(self))
+        self.port = self._httpd.server_address[1]
         self._httpd.daemon_threads = True
         threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="fault-server", daemon=True).start()
         return self
 
     def stop(self) -> None:
+        """Stop listening (idempotent); requests being handled end at once."""
         self._stopping.set()
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+        with self._lock:
+            httpd, self._httpd = self._httpd, None
+        if httpd is not None:
+            httpd.shutdown()
+            httpd.server_close()
 
     @property
     def base_url(self) -> str:
-        assert self._httpd is not None, "start the server first"
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+        assert self.port, "start the server first"
+        return f"http://127.0.0.1:{self.port}/v1"
 
     def faults(self) -> Counter[str | None]:
         """How many requests got each fault (None: a normal answer)."""
@@ -244,11 +252,17 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                     error_body(f"Rate limit reached, slow down{echoed}", "rate_limit_error"),
                     {"Retry-After": server.retry_after},
                 )
+            elif fault == "quota":
+                self._send(
+                    429, error_body("You exceeded your current quota", "insufficient_quota", "insufficient_quota")
+                )
             elif fault == "server_error":
                 self._send(500, error_body(f"The server had an error{echoed}", "server_error"))
             elif fault == "malformed":
                 self._send(200, b"<html>502 upstream proxy error", {"Content-Type": server.malformed_content_type})
-            elif fault == "drop":
+            elif fault in ("drop", "die"):
+                if fault == "die":
+                    threading.Thread(target=server.stop, name="fault-server-stop", daemon=True).start()
                 self.connection.shutdown(socket.SHUT_RDWR)
                 self.close_connection = True
             elif fault == "unauthorized":

@@ -112,7 +112,10 @@ def test_exhausted_retries_become_that_rows_error(fault_server, fault, kind, set
 
 @pytest.mark.parametrize(
     ("fault", "message"),
-    [("unauthorized", r"HTTP 401 .*check the API key"), ("not_found", r"HTTP 404 for model 'test-model'")],
+    [
+        ("unauthorized", r"HTTP 401 .*the key in the api_key argument was refused"),
+        ("not_found", r"HTTP 404 for model 'test-model'"),
+    ],
 )
 def test_a_configuration_error_fails_at_once(fault_server, fault, message):
     configure(fault_server, script=lambda _request: fault)
@@ -275,6 +278,63 @@ def test_the_api_key_is_used_but_never_shown(fault_server, secret, tmp_path, deb
         cache=files_bytes(tmp_path / "cache"),
         logs=(debug_logs.text, [record.getMessage() for record in debug_logs.records]),
     )
+
+
+@pytest.fixture
+def unset_variable(monkeypatch) -> str:
+    """The name of an environment variable that is not set."""
+    name = f"DATAFLOW_TEST_UNSET_{uuid.uuid4().hex[:8].upper()}"
+    monkeypatch.delenv(name, raising=False)
+    return name
+
+
+@pytest.mark.parametrize("base_url", [None, "https://api.openai.com/v1/"])
+def test_a_missing_key_for_openai_is_named_before_any_request(unset_variable, tmp_path, base_url):
+    resource = LLMResource(backend="openai", model=MODEL, base_url=base_url, api_key_env=unset_variable)
+    with pytest.raises(
+        LLMConfigurationError, match=rf"needs an API key, and the environment variable {unset_variable}"
+    ):
+        resource.generate(["x"])
+    with pytest.raises(LLMConfigurationError) as refused:
+        resource.build_client()
+    assert f"export {unset_variable}=" in refused.value.hint
+
+
+def test_a_server_that_wants_a_key_names_the_unset_variable(fault_server, unset_variable, tmp_path):
+    configure(fault_server, script=lambda _request: "unauthorized")
+    resource = llm_resource(
+        fault_server.base_url, unset_variable, tmp_path / "cache.sqlite", max_retries=5, max_concurrency=1
+    )
+    with pytest.raises(
+        LLMConfigurationError,
+        match=rf"HTTP 401 .*an API key is needed and the environment variable {unset_variable} \(api_key_env\)",
+    ):
+        resource.generate(["a", "b"])
+    assert len(fault_server.requests) == 1
+
+
+def test_a_server_that_needs_no_key_is_used_without_one(fault_server, unset_variable, tmp_path):
+    resource = llm_resource(fault_server.base_url, unset_variable, tmp_path / "cache.sqlite")
+    assert [r.text for r in resource.generate(["a"])] == ["echo: a"]
+
+
+def test_a_refused_key_names_its_variable_but_not_the_key(fault_server, secret, tmp_path):
+    env, key = secret
+    configure(fault_server, script=lambda _request: "unauthorized", echo_key=True)
+    with pytest.raises(
+        LLMConfigurationError, match=rf"HTTP 401 .*the key in the environment variable {env} was refused"
+    ) as refused:
+        llm_resource(fault_server.base_url, env, tmp_path / "cache.sqlite").generate(["a"])
+    assert_key_absent(key, error="".join(traceback.format_exception(refused.value)))
+
+
+def test_an_exhausted_quota_fails_at_once(fault_server):
+    """OpenAI answers an unpaid account with 429 ``insufficient_quota``: waiting for it would not help."""
+    configure(fault_server, script=lambda _request: "quota")
+    client = make_client(fault_server.base_url, max_retries=5, max_concurrency=1)
+    with pytest.raises(LLMConfigurationError, match=r"HTTP 429 .*quota"):
+        client.generate(["a", "b"])
+    assert len(fault_server.requests) == 1
 
 
 def ask_pipeline(data: Path) -> Pipeline:

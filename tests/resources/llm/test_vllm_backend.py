@@ -17,7 +17,9 @@ from resources.llm.backends.vllm_backend import (
     sampling_kwargs,
     structured_kwargs,
 )
-from resources.llm.client import LLMClient
+from resources.llm.cache import ResponseCache
+from resources.llm.client import LLMClient, LLMErrorRateError
+from resources.llm.errors import NOT_ATTEMPTED
 
 SCHEMA = {"type": "object", "properties": {"label": {"type": "string"}}, "required": ["label"]}
 TOO_LONG = (
@@ -374,3 +376,33 @@ def test_the_client_sends_one_batch_and_reasks_invalid_json_in_the_next() -> Non
     (reask,) = engine.calls[1][0]
     assert [m["role"] for m in reask] == ["system", "user", "assistant", "user"]
     assert reask[2]["content"] == "not json"
+
+
+def test_each_batch_is_cached_as_it_returns_so_a_crash_keeps_the_batches_answered(tmp_path) -> None:
+    """The engine dies (an exception vLLM does not catch) in the second of three batches: the first batch's
+    answers are already in the cache, and the re-run sends only the other rows."""
+
+    def refuse(conversations: list[list[dict[str, str]]]) -> Exception | None:
+        if len(engine.calls) == 2:
+            raise KeyboardInterrupt  # stands for the process being killed: nothing after it runs
+        return None
+
+    engine = FakeEngine(refuse=refuse)
+    cache = ResponseCache(tmp_path / "cache.sqlite")
+    with pytest.raises(KeyboardInterrupt):
+        LLMClient(backend(engine), cache=cache, batch_rows=2).generate(["a", "b", "c", "d", "e"])
+    assert len(cache) == 2
+
+    engine = FakeEngine()
+    results = LLMClient(backend(engine), cache=cache, batch_rows=2).generate(["a", "b", "c", "d", "e"])
+    assert [r.cached for r in results] == [True, True, False, False, False]
+    assert [prompts_of(call) for call in engine.calls] == [["c", "d"], ["e"]]
+
+
+def test_a_failing_engine_stops_between_batches_once_the_error_rate_is_certain() -> None:
+    engine = FakeEngine(refuse=lambda conversations: RuntimeError("CUDA error: an illegal memory access"))
+    client = LLMClient(backend(engine), cache=None, batch_rows=2, max_error_rate=0.2)
+    with pytest.raises(LLMErrorRateError, match=r"5 of 20 calls failed \(backend_error: 5\)") as stopped:
+        client.generate([f"p{i}" for i in range(20)])
+    assert len(engine.calls) == 3  # 4 failures are not yet more than 0.2 * 20; the 5th is, in the third batch
+    assert [r.error for r in stopped.value.results] == ["backend_error"] * 6 + [NOT_ATTEMPTED] * 14
