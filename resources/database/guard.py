@@ -126,6 +126,11 @@ _SIDE_EFFECTS = {
 }
 """Functions known to act outside the query: named in the refusal's reason (they are off every allowlist anyway)."""
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _COMMON = """
 abs avg cast ceil ceiling char_length character_length coalesce concat concat_ws count cume_dist dense_rank exp
 first_value floor greatest lag last_value lead least length ln log lower ltrim max min mod nth_value ntile nullif
@@ -134,10 +139,9 @@ acos asin atan atan2 cos cot sin tan degrees radians pi log10 log2 trunc
 """
 
 _ALLOWED_ANONYMOUS: dict[str, frozenset[str]] = {
-    "sqlite": frozenset(
-        (
-            _COMMON
-            + """
+    "sqlite": _words(
+        _COMMON
+        + """
             changes char date datetime format glob hex ifnull iif instr julianday last_insert_rowid like likelihood
             likely lower ltrim printf quote random randomblob sqlite_version strftime time timediff total
             total_changes typeof unhex unicode unixepoch unlikely upper zeroblob group_concat string_agg median
@@ -145,12 +149,10 @@ _ALLOWED_ANONYMOUS: dict[str, frozenset[str]] = {
             json_object json_patch json_quote json_remove json_replace json_set json_type json_valid json_each
             json_tree acosh asinh atanh cosh sinh tanh pow
             """
-        ).split()
     ),
-    "postgres": frozenset(
-        (
-            _COMMON
-            + """
+    "postgres": _words(
+        _COMMON
+        + """
             age array_agg array_length array_position array_to_string array_upper array_lower bit_and bit_or
             bool_and bool_or btrim cardinality cbrt chr clock_timestamp corr covar_pop covar_samp current_date
             date_part date_trunc div every extract format generate_series initcap isfinite justify_days
@@ -163,12 +165,10 @@ _ALLOWED_ANONYMOUS: dict[str, frozenset[str]] = {
             json_extract_path json_extract_path_text jsonb_typeof json_typeof date_bin scale gcd lcm factorial
             statement_timestamp transaction_timestamp localtime localtimestamp current_time current_timestamp
             """
-        ).split()
     ),
-    "mysql": frozenset(
-        (
-            _COMMON
-            + """
+    "mysql": _words(
+        _COMMON
+        + """
             adddate addtime ascii bin bit_and bit_or bit_xor bit_count char conv convert curdate current_date
             current_time current_timestamp curtime date date_add date_format date_sub datediff day dayname
             dayofmonth dayofweek dayofyear elt field find_in_set format from_days from_unixtime group_concat hex
@@ -181,7 +181,6 @@ _ALLOWED_ANONYMOUS: dict[str, frozenset[str]] = {
             weekofyear year yearweek json_extract json_unquote json_length json_contains json_keys json_object
             json_array json_arrayagg json_objectagg json_value isnull median
             """
-        ).split()
     ),
 }
 """Built-in functions without side effects that sqlglot parses as "anonymous" in each dialect. ``insert`` is
@@ -191,6 +190,16 @@ MySQL's string function ``INSERT(str, pos, len, newstr)``, a call, not the state
 _NESTED_COMMENT = re.compile(r"/\*(?:(?!\*/).)*?/\*", re.DOTALL)
 _EXECUTABLE_COMMENT = re.compile(r"/\*M?!")
 _TOKEN = re.compile(r"<Token token_type: [^,]*, text: (.*?), line: \d+, col: \d+, [^>]*>")
+_FIRST_WORD = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*([A-Za-z]+)", re.DOTALL)
+_STATEMENT_KEYWORDS = _words(
+    """
+    INSERT UPDATE DELETE MERGE REPLACE UPSERT CREATE DROP ALTER TRUNCATE RENAME GRANT REVOKE SET RESET LOAD COPY
+    CALL EXEC EXECUTE DO HANDLER LOCK UNLOCK ATTACH DETACH VACUUM PRAGMA ANALYZE REINDEX OPTIMIZE REPAIR CHECKPOINT
+    CLUSTER BEGIN START COMMIT ROLLBACK SAVEPOINT RELEASE USE SHOW DESCRIBE EXPLAIN KILL FLUSH INSTALL UNINSTALL
+    COMMENT DECLARE LISTEN NOTIFY PREPARE DEALLOCATE REFRESH IMPORT SHUTDOWN PURGE
+    """
+)
+"""First words of statements that are not queries: one that fails to parse is still refused as not read-only."""
 _INTO_FILE = re.compile(r"\binto\s+(?:outfile|dumpfile)\b", re.IGNORECASE)
 
 
@@ -221,6 +230,10 @@ def _check(sql: str, dialect: str, allow_recursive: bool) -> Verdict:
     try:
         statements = [s for s in _parse(sql, dialect) if s is not None]
     except SqlglotError as error:
+        first = _FIRST_WORD.match(sql)
+        keyword = first.group(1).upper() if first else ""
+        if keyword in _STATEMENT_KEYWORDS:
+            return _refuse(f"a {keyword} statement, not a query")
         return Verdict(False, Cause.SYNTAX_ERROR, _first_line(str(error)))
     if len(statements) != 1:
         return (

@@ -93,7 +93,7 @@ class MySQLBackend:
             ) from None
         with connection.cursor() as cursor:
             cursor.execute("SELECT VERSION()")
-            mariadb = "mariadb" in str(cursor.fetchone()[0]).lower()
+            mariadb = "mariadb" in str(cursor.fetchall()[0][0]).lower()
             cursor.execute("SET SESSION TRANSACTION READ ONLY")
             if mariadb:
                 cursor.execute(f"SET SESSION max_statement_time = {float(self.timeout_s)}")
@@ -133,7 +133,7 @@ class MySQLBackend:
                 cursor.close()
                 return finished(rows, count, columns, started, self.identity)
             except Deadline:
-                self._drop()  # closing an unbuffered cursor would read every remaining row first
+                self._abandon(cursor)
                 return timed_out(timeout_s, started, self.identity)
             except pymysql.Error as error:
                 return self._failure(error, started, timeout_s)
@@ -149,6 +149,17 @@ class MySQLBackend:
             self._drop()
         cause = Cause.SYNTAX_ERROR if code in _SYNTAX_ERRORS else Cause.EXECUTION_ERROR
         return failed(Status.ERROR, cause, message, started, self.identity)
+
+    def _abandon(self, cursor: Any) -> None:
+        """Read what is left of a result given up on: the server's own time limit (the same as ours, started a
+        moment earlier) ends the statement, so this is short; the connection is then ready for the next one."""
+        import pymysql
+
+        try:
+            cursor.close()
+        except pymysql.Error:
+            if not self._connection.open:
+                self._drop()
 
     def _drop(self) -> None:
         connection, self._connection = self._connection, None
