@@ -94,6 +94,10 @@ class Database(Protocol):
         """Run one read-only query on every variant of ``db_id``; stops at the first variant where it fails."""
         ...
 
+    def tables(self, db_id: str) -> dict[str, list[str]]:
+        """``db_id``'s tables and their columns, in schema order (from the first variant)."""
+        ...
+
     def schema(self, db_id: str, *, sample_values: int = 3) -> str:
         """``db_id``'s schema for prompts: CREATE TABLE statements in its dialect with keys and, as comments, up to
         ``sample_values`` distinct values per column (from the first variant)."""

@@ -98,8 +98,13 @@ class DatabaseClient:
                 break
         return results
 
+    def tables(self, db_id: str) -> dict[str, list[str]]:
+        self._variant_urls(db_id)
+        return {t.name: [c.name for c in t.columns] for t in self._backend(db_id, 0).tables(sample_values=0)}
+
     def schema(self, db_id: str, *, sample_values: int = 3) -> str:
         key = (db_id, sample_values)
+        self._variant_urls(db_id)
         if key not in self._schemas:
             backend = self._backend(db_id, 0)
             self._schemas[key] = schema.render(backend.tables(sample_values=sample_values), backend.dialect)

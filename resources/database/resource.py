@@ -111,6 +111,9 @@ class DatabaseResource(dg.ConfigurableResource):
     def execute_all(self, db_id: str, sql: str) -> list[ExecutionResult]:
         return self.client.execute_all(db_id, sql)
 
+    def tables(self, db_id: str) -> dict[str, list[str]]:
+        return self.client.tables(db_id)
+
     def schema(self, db_id: str, *, sample_values: int = 3) -> str:
         return self.client.schema(db_id, sample_values=sample_values)
 

@@ -194,7 +194,8 @@ class MySQLBackend:
                         for (table, _), refs in foreign.items()
                         if table == name
                     )
-                    samples = {c.name: self._samples(cursor, name, c.name, sample_values) for c in columns[name]}
+                    shown = columns[name] if sample_values > 0 else []
+                    samples = {c.name: self._samples(cursor, name, c.name, sample_values) for c in shown}
                     tables.append(Table(name, tuple(columns[name]), tuple(primary.get(name, ())), keys, samples))
                 return tables
 

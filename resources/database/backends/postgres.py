@@ -181,7 +181,7 @@ class PostgresBackend:
                     f"ORDER BY 1 LIMIT {int(sample_values)}"
                 )
             )
-            for c in columns
+            for c in (columns if sample_values > 0 else ())
         }
         return Table(name, columns, primary_key, tuple(foreign_keys), samples)
 

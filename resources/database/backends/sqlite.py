@@ -142,7 +142,7 @@ class SQLiteBackend:
                     f"WHERE {_quote(column.name)} IS NOT NULL ORDER BY 1 LIMIT {int(sample_values)}"
                 )
             )
-            for column in columns
+            for column in (columns if sample_values > 0 else ())
         }
         return Table(name, columns, primary_key, foreign_keys, samples)
 
