@@ -19,7 +19,7 @@ import polars as pl
 from pydantic import Field, model_validator
 
 from operators.base import Operator, OpResult, assign_generated_ids
-from operators.columns import REJECT_DETAIL, REJECT_RULE, REJECT_SCORE, SAMPLE
+from operators.columns import PARENT_IDS, REJECT_DETAIL, REJECT_RULE, REJECT_SCORE, ROW_ID, SAMPLE
 from operators.llm.prompt import PromptTemplate
 from operators.llm.protocol import LLM, LLMResult, Prompt
 
@@ -130,7 +130,14 @@ class LLMOperator(Operator):
         result = self.decide(answered.filter(~failed).drop(REJECT_RULE, REJECT_DETAIL), keys)
         rejected_calls = answered.filter(failed).with_columns(pl.lit(None, pl.Float64).alias(REJECT_SCORE))
         rejected = [frame for frame in (rejected_calls, result.rejected) if frame is not None and frame.height]
-        kept = assign_generated_ids(result.kept, salt=self.fingerprint(keys)) if self.new_rows else result.kept
+        # A new row's parent is the row it was generated from, whatever that row's own parents were.
+        kept = (
+            assign_generated_ids(
+                result.kept.with_columns(pl.concat_list(pl.col(ROW_ID)).alias(PARENT_IDS)), salt=self.fingerprint(keys)
+            )
+            if self.new_rows
+            else result.kept
+        )
         return OpResult(
             kept=kept,
             rejected=pl.concat(rejected, how="diagonal_relaxed") if rejected else rejected_calls,

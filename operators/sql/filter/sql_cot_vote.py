@@ -12,7 +12,7 @@ from operators.registry import register
 from operators.sql.execution import ExecutionMatcher, compare, describe_failure, has_outer_order_by
 from operators.sql.outcomes import Outcome, decide
 
-REASONS = ("sql_cot_invalid", "sql_cot_outvoted")
+REASONS = ("sql_cot_invalid", "sql_cot_outvoted", "sql_cot_not_chosen")
 
 
 @register("sql_cot_vote")
@@ -26,7 +26,8 @@ class SqlCotVoteFilter(Filter):
     holding the shortest query, and within the winning vote the trace with the shortest query is kept (DataFlow's
     tie-breaker, without its random choice, so that reruns agree). ``vote_share`` is the winning vote's share of the
     question's traces. Rejections: ``sql_cot_invalid`` (the trace's query is refused, fails, times out or returns more
-    rows than the engine keeps) and ``sql_cot_outvoted``. Check the winner against the reference query with
+    rows than the engine keeps), ``sql_cot_outvoted`` (its result lost the vote) and ``sql_cot_not_chosen`` (its
+    result won, but another trace of that vote is kept). Check the winner against the reference query with
     ``sql_execution_match_filter`` where one exists.
     """
 
@@ -93,14 +94,16 @@ class SqlCotVoteFilter(Filter):
         votes.sort(key=lambda v: (-len(v), min(len(t[2]) for t in v), v[0][0]))
         winner = min(votes[0], key=lambda t: (len(t[2]), t[0]))
         total = len(rows)
-        for vote in votes:
+        won = f"{winner[1]} won with {len(votes[0])} of {total} votes"
+        for rank, vote in enumerate(votes):
             share = len(vote) / total
             for position, *_ in vote:
-                outcomes[position] = (
-                    Outcome(score=share)
-                    if position == winner[0]
-                    else Outcome("sql_cot_outvoted", f"{winner[1]} won with {len(votes[0])} of {total} votes", share)
-                )
+                if position == winner[0]:
+                    outcomes[position] = Outcome(score=share)
+                elif rank == 0:
+                    outcomes[position] = Outcome("sql_cot_not_chosen", f"same result as the kept trace: {won}", share)
+                else:
+                    outcomes[position] = Outcome("sql_cot_outvoted", won, share)
         return outcomes
 
     def run(self, *frames: pl.DataFrame, database: Database, **keys: str) -> OpResult:

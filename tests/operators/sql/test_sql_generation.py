@@ -6,6 +6,7 @@ import json
 import re
 
 import numpy as np
+import polars as pl
 import pytest
 
 from operators.sql.evaluate.sql_execution_difficulty import SqlExecutionDifficultyEvaluator
@@ -160,7 +161,9 @@ TRACES = {
 def test_cot_traces_and_the_vote_by_execution_result(questions, engine):
     llm = ScriptedLLM(lambda prompt: ok("no block"))
     llm.generate = lambda prompts, **options: [ok(TRACES[options["seed"]]) for _ in prompts]
-    traces = SqlCotGenerator(n=4, temperature=0.8).run(questions.head(1), llm=llm)
+    # The question rows are themselves generated (they name their query's row): the traces must name the question.
+    generated = questions.head(1).with_columns(pl.lit(["query-row"]).alias("_parent_ids"))
+    traces = SqlCotGenerator(n=4, temperature=0.8).run(generated, llm=llm)
     assert traces.kept.height == 4 and set(traces.kept["_sample"]) == {0, 1, 2, 3}
     assert traces.kept["cot_sql"].sort().to_list()[0] == "DELETE FROM books"
     voted = SqlCotVoteFilter().run(traces.kept, database=engine)
@@ -168,7 +171,7 @@ def test_cot_traces_and_the_vote_by_execution_result(questions, engine):
     assert voted.kept["vote_share"].to_list() == [0.5]
     reasons = dict(zip(voted.rejected["cot_sql"], voted.rejected["_reject_rule"], strict=True))
     assert reasons == {
-        "SELECT COUNT(book_id) FROM books": "sql_cot_outvoted",
+        "SELECT COUNT(book_id) FROM books": "sql_cot_not_chosen",
         "SELECT COUNT(*) FROM authors": "sql_cot_outvoted",
         "DELETE FROM books": "sql_cot_invalid",
     }

@@ -1,0 +1,1 @@
+"""The Text-to-SQL domain: ``text2sql``, execution-verified training data synthesized from databases."""
