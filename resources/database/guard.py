@@ -5,7 +5,7 @@ fetched, see the backends). DataFlow's executor checks that a statement *starts*
 ``WITH d AS (SELECT 1) DELETE FROM t`` through; here the whole tree is inspected (sqlglot, Mao 2023-, the parser
 the project uses for dialect translation too):
 
-- exactly one statement, whose root is a query (SELECT, a set operation, a parenthesised query);
+- exactly one statement, whose root is a query (SELECT, a set operation, VALUES, a parenthesised query);
 - no node anywhere that writes or changes state: DML and DDL (also inside a CTE, as PostgreSQL allows),
   ``SELECT ... INTO`` (a new table, a file, a variable), locking clauses, ``SET``, ``PRAGMA``, ``ATTACH``, ``COPY``,
   transaction control, statements sqlglot only knows as opaque commands (``VACUUM INTO``, ``ALTER SYSTEM``),
@@ -39,7 +39,7 @@ from sqlglot.errors import SqlglotError
 
 from operators.database.protocol import Cause
 
-_QUERY_ROOTS = (exp.Select, exp.SetOperation, exp.Subquery)
+_QUERY_ROOTS = (exp.Select, exp.SetOperation, exp.Subquery, exp.Values)
 
 _WRITING_NODES: tuple[type[exp.Expression], ...] = (
     exp.Insert,
@@ -143,7 +143,7 @@ _ALLOWED_ANONYMOUS: dict[str, frozenset[str]] = {
         _COMMON
         + """
             changes char date datetime format glob hex ifnull iif instr julianday last_insert_rowid like likelihood
-            likely lower ltrim printf quote random randomblob sqlite_version strftime time timediff total
+            likely lower ltrim octet_length printf quote random randomblob sqlite_version strftime time timediff total
             total_changes typeof unhex unicode unixepoch unlikely upper zeroblob group_concat string_agg median
             json json_array json_array_length json_extract json_group_array json_group_object json_insert
             json_object json_patch json_quote json_remove json_replace json_set json_type json_valid json_each
