@@ -8,7 +8,7 @@ anywhere) working, and SQL functions can load extensions. So the connection also
   a short deny list; every other action (writes, DDL, PRAGMA, ATTACH, transactions...) is denied while the statement
   is prepared, before it runs;
 - extension loading off (where the build has it at all) and a 10 MB cap on strings and blobs (``zeroblob(1e9)``);
-- a progress handler that aborts the statement when its time is up, checked every 1,000 virtual machine steps.
+- a progress handler that aborts the statement when its time is up, checked every 10,000 virtual machine steps.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ from resources.database.backends.base import (
 )
 from resources.database.urls import DatabaseURL, DatabaseURLError
 
-PROGRESS_STEPS = 1000
-"""Virtual machine instructions between two checks of the clock (cheap: one ``time.monotonic`` call)."""
+PROGRESS_STEPS = 10_000
+"""Virtual machine instructions between two checks of the clock: a fraction of a millisecond of work, and a Python
+call 10x less often than every 1,000 (which cost about a fifth of a small query's time)."""
 
 MAX_LENGTH = 10_000_000
 """Largest string or blob a statement may build, in bytes."""
