@@ -9,8 +9,9 @@ Yu et al. 2018 (Spider) and Zhong et al. 2020 (test-suite accuracy, ``exec_eval.
   outermost level counts);
 - column names are ignored and columns may be permuted: the prediction matches if *some* permutation of its columns
   gives the gold result (``SELECT name, age`` matches ``SELECT age, name``);
-- numbers are equal within a relative 1e-6 (``AVG`` computed two ways), integers and decimals compare as numbers;
-  text compares exactly; NULL equals only NULL;
+- numbers are equal within a relative 1e-6 (``AVG`` computed two ways), integers and decimals compare as numbers,
+  booleans as 0 and 1; dates and times as their ISO text (what SQLite stores); other text compares exactly; NULL
+  equals only NULL;
 - two empty results are equal (as in ``result_eq``, whatever their columns);
 - a query that is refused, errors or times out matches nothing, and a result cut at the engine's row cap cannot be
   compared, so it does not match either;
@@ -26,6 +27,7 @@ import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -132,11 +134,16 @@ def compare(gold: ExecutionResult, predicted: ExecutionResult, *, ordered: bool)
 
 
 def _canonical(value: Any) -> Any:
-    """One representation per value across drivers: bools as ints, decimals as floats, buffers as bytes."""
+    """One representation per value across drivers: bools as ints, decimals as floats, buffers as bytes, dates and
+    times as the ISO text SQLite stores them as (so ``d`` and ``CAST(d AS TEXT)`` agree on every engine)."""
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
     if isinstance(value, memoryview | bytearray):
         return bytes(value)
     if isinstance(value, list | tuple):

@@ -31,6 +31,13 @@ PAIRS = [
     ("rounded is different", "SELECT ROUND(AVG(price), 1) FROM books", "SELECT AVG(price) FROM books", False),
     ("int equals float", "SELECT COUNT(*) * 1.0 FROM books", "SELECT COUNT(*) FROM books", True),
     ("NULL only equals NULL", "SELECT COALESCE(country, '') FROM authors", "SELECT country FROM authors", False),
+    ("dates as text", "SELECT CAST(joined_on AS CHAR(10)) FROM customers", "SELECT joined_on FROM customers", True),
+    (
+        "booleans as numbers",
+        "SELECT price > 30 FROM books",
+        "SELECT CASE WHEN price > 30 THEN 1 ELSE 0 END FROM books",
+        True,
+    ),
     ("both empty", "SELECT name FROM authors WHERE 1 = 0", "SELECT title, genre FROM books WHERE 1 = 0", True),
     ("extra column", "SELECT name, country FROM authors", "SELECT name FROM authors", False),
     ("error never matches", "SELECT nope FROM authors", "SELECT name FROM authors", False),
