@@ -76,14 +76,14 @@ class ExecutionMatcher:
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._gold: dict[tuple[str, str], list[ExecutionResult]] = {}
+        self._results: dict[tuple[str, str], list[ExecutionResult]] = {}
 
     def results(self, db_id: str, sql: str) -> list[ExecutionResult]:
         """Results on every variant, stopping at the first that fails; cached."""
         key = (db_id, sql)
-        if key not in self._gold:
-            self._gold[key] = self.database.execute_all(db_id, sql)
-        return self._gold[key]
+        if key not in self._results:
+            self._results[key] = self.database.execute_all(db_id, sql)
+        return self._results[key]
 
     def match(self, db_id: str, predicted: str, gold: str) -> Match:
         gold_results = self.results(db_id, gold)

@@ -2,7 +2,7 @@
 
 This is the first of the engine's defences (the others: read-only connections, per-query time limits, a cap on rows
 fetched, see the backends). DataFlow's executor checks that a statement *starts* with SELECT, which lets
-``WITH d AS (SELECT 1) DELETE FROM t`` through; here the whole tree is inspected (sqlglot, Mao 2023-, the parser
+``WITH d AS (SELECT 1) DELETE FROM t`` through; here the whole tree is inspected (sqlglot, the parser
 the project uses for dialect translation too):
 
 - exactly one statement, whose root is a query (SELECT, a set operation, VALUES, a parenthesised query);
