@@ -1,0 +1,175 @@
+"""``build_pipeline``: the agent as a Python API (``dataflow agent`` is a thin wrapper around it)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+import time
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dataflow_assets.agent.dryrun import DryRunner, SubprocessDryRunner
+from dataflow_assets.agent.graph import AgentState, Context, CountingLLM, build_graph
+from dataflow_assets.agent.render import PACKAGE
+from operators.embedder.protocol import Embedder
+from operators.llm.protocol import LLM
+
+DEFAULT_INPUT = Path(__file__).parent.parent / "text" / "data" / "pretrain"
+CHECKPOINTS = Path(".dataflow_agent") / "checkpoints.sqlite"
+"""Under the output folder: the SQLite file of LangGraph's checkpoints, one thread per session."""
+
+Review = Callable[[list[dict[str, Any]]], list[dict[str, Any]] | None]
+"""Shown the plan before it is built: return it (or an edited copy) to go on, None to stop."""
+
+
+@dataclass
+class AgentReport:
+    status: str
+    """``built``, ``failed``, or ``stopped`` (the user declined the plan)."""
+    name: str
+    thread_id: str
+    module: str = ""
+    request: str = ""
+    input_schema: dict[str, Any] = field(default_factory=dict)
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    plan: list[dict[str, Any]] = field(default_factory=list)
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    dry_run: dict[str, Any] | None = None
+    account: str = ""
+    llm_calls: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "built"
+
+    @classmethod
+    def from_state(cls, state: AgentState, *, status: str, thread_id: str, seconds: float) -> AgentReport:
+        return cls(
+            status=status,
+            name=state.get("name", ""),
+            thread_id=thread_id,
+            module=state.get("module", ""),
+            request=state.get("request", ""),
+            input_schema=state.get("input_schema", {}),
+            candidates=state.get("candidates", []),
+            plan=state.get("plan", []),
+            rounds=state.get("rounds", []),
+            dry_run=state.get("dry_run"),
+            account=state.get("account", ""),
+            llm_calls=state.get("llm_calls", 0),
+            seconds=round(seconds, 2),
+        )
+
+    def to_markdown(self) -> str:
+        lines = [f"# Agent: {self.name} — {self.status}", "", f"Request: {self.request}", ""]
+        if self.input_schema:
+            lines += [
+                f"Input: {self.input_schema['path']} ({self.input_schema['files']} file(s), "
+                f"columns {json.dumps(self.input_schema['columns'])})",
+                "",
+            ]
+        lines += ["## Candidates", *(f"- {c['name']} ({c['why']})" for c in self.candidates), ""]
+        lines += ["## Plan"]
+        lines += [
+            f"{i}. {s['operator']} params={json.dumps(s['params'])} keys={json.dumps(s['keys'])} — {s['why']}"
+            for i, s in enumerate(self.plan, 1)
+        ]
+        lines += ["", "## Rounds"]
+        for r in self.rounds:
+            lines.append(f"- round {r['round']}: {' -> '.join(r['steps']) or 'no plan'}")
+            lines += [f"  - error: {e}" for e in r["errors"]]
+            if r.get("dry_run") and r["dry_run"]["ok"]:
+                lines += [
+                    f"  - dry run: {s['step']} {s['rows_in']} -> {s['rows_out']}"
+                    + (f" (rejected: {s['rejected']})" if s["rejected"] else "")
+                    for s in r["dry_run"]["steps"]
+                ]
+        if self.module:
+            lines += ["", f"Module: {self.module}"]
+        if self.account:
+            lines += ["", self.account]
+        lines += ["", f"LLM calls: {self.llm_calls}; {self.seconds} s"]
+        return "\n".join(lines)
+
+
+def default_name(request: str) -> str:
+    words = [w for w in re.findall(r"[a-z][a-z0-9]*", request.lower()) if len(w) > 2][:4]
+    return "_".join(["agent", *words]) if words else "agent_pipeline"
+
+
+def session_id(request: str, input: str, name: str) -> str:
+    """The same command names the same session, so running it again resumes an interrupted one."""
+    digest = hashlib.sha256("\0".join([request, input]).encode()).hexdigest()[:10]
+    return f"{name}-{digest}"
+
+
+def build_pipeline(
+    request: str,
+    *,
+    input: str | Path | None = None,
+    name: str | None = None,
+    llm: LLM | None = None,
+    embedder: Embedder | None = None,
+    out: str | Path = ".",
+    max_rounds: int = 3,
+    runner: DryRunner | None = None,
+    review: Review | None = None,
+    thread_id: str | None = None,
+) -> AgentReport:
+    """Turn ``request`` into a pipeline module under ``<out>/dataflow_assets/agent_built/<name>.py``.
+
+    ``llm`` defaults to the LLM resource from the environment (``DATAFLOW_LLM_*``; the embedded model if unset).
+    A session is checkpointed in ``<out>/.dataflow_agent/checkpoints.sqlite``; calling again with the same request,
+    input and name (or ``thread_id``) resumes it where it stopped.
+    """
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    started = time.monotonic()
+    out = Path(out).absolute()
+    input_path = str(Path(input).absolute() if input else DEFAULT_INPUT)
+    name = name or default_name(request)
+    thread_id = thread_id or session_id(request, input_path, name)
+    context = Context(
+        llm=CountingLLM(llm or _default_llm()),
+        out=out,
+        runner=runner or SubprocessDryRunner(),
+        embedder=embedder,
+        max_rounds=max_rounds,
+    )
+    (out / CHECKPOINTS).parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(out / CHECKPOINTS, check_same_thread=False)) as connection:
+        graph = build_graph(context, checkpointer=SqliteSaver(connection), interactive=review is not None)
+        config = {"configurable": {"thread_id": thread_id}}
+        saved = graph.get_state(config)
+        if saved.values and not saved.next:  # finished before: report it again
+            state = saved.values
+        else:
+            start = None if saved.next else {"request": request, "input": input_path, "name": name, "llm_calls": 0}
+            state = graph.invoke(start, config)
+            while review is not None and graph.get_state(config).next == ("generate",):
+                edited = review(state["plan"])
+                if edited is None:
+                    return AgentReport.from_state(
+                        state, status="stopped", thread_id=thread_id, seconds=time.monotonic() - started
+                    )
+                if edited != state["plan"]:
+                    graph.update_state(config, {"plan": edited})
+                state = graph.invoke(None, config)
+    return AgentReport.from_state(
+        state, status=state["status"], thread_id=thread_id, seconds=time.monotonic() - started
+    )
+
+
+def _default_llm() -> LLM:
+    from resources.llm.resource import LLMResource
+
+    return LLMResource.from_env(Path(".dataflow_agent")).build_client()
+
+
+__all__ = ["PACKAGE", "AgentReport", "build_pipeline"]
