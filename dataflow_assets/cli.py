@@ -354,6 +354,38 @@ def _report_written(written: Written) -> None:
 
 
 @app.command()
+def agent(
+    request: Annotated[str, typer.Argument(help="What the pipeline should do, in plain words")],
+    input: Annotated[Path | None, typer.Option("--input", help="Folder (or file) of the data to prepare")] = None,
+    name: Annotated[str | None, typer.Option(help="The pipeline's group name (default: from the request)")] = None,
+    interactive: Annotated[bool, typer.Option(help="Show the plan and approve or edit it before it is built")] = False,
+    out: Annotated[Path, typer.Option(help="Folder of your package: writes dataflow_assets/agent_built/")] = Path("."),
+    model: Annotated[str | None, typer.Option(help="The planner's model: a GGUF path (local) or a model name")] = None,
+    max_rounds: Annotated[int, typer.Option(help="Repair rounds after the first plan")] = 3,
+    embeddings: Annotated[bool, typer.Option(help="Also retrieve operators by embedding similarity")] = True,
+) -> None:
+    """Build a validated, dry-run pipeline module from a request (the DataFlow-Agent, on LangGraph)."""
+    from dataflow_assets.agent.api import build_pipeline, default_embedder, edit_plan_in_file
+
+    if model:
+        os.environ["DATAFLOW_LLM_MODEL"] = model  # the dry run's child process plans nothing but reads it too
+    report = build_pipeline(
+        request,
+        input=input,
+        name=name,
+        out=out,
+        max_rounds=max_rounds,
+        embedder=default_embedder(out) if embeddings else None,
+        review=edit_plan_in_file(out, console.print, input=typer.prompt) if interactive else None,
+    )
+    console.print(escape(report.to_markdown()))
+    if report.ok:
+        console.print(f"Run it:  PYTHONPATH={out} dataflow run {report.name}")
+    else:
+        raise typer.Exit(1)
+
+
+@app.command()
 def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 3000) -> None:
     """Start the Dagster UI (and daemon) on 127.0.0.1; Ctrl-C stops it cleanly."""
     instance = _instance()

@@ -15,7 +15,6 @@ from typing import Any
 
 from dataflow_assets.agent.dryrun import DryRunner, SubprocessDryRunner
 from dataflow_assets.agent.graph import AgentState, Context, CountingLLM, build_graph
-from dataflow_assets.agent.render import PACKAGE
 from operators.embedder.protocol import Embedder
 from operators.llm.protocol import LLM
 
@@ -172,4 +171,27 @@ def _default_llm() -> LLM:
     return LLMResource.from_env(Path(".dataflow_agent")).build_client()
 
 
-__all__ = ["PACKAGE", "AgentReport", "build_pipeline"]
+def default_embedder(out: str | Path) -> Embedder | None:
+    """The embedder from the environment (the shipped all-MiniLM-L6-v2 by default), or None when it cannot load:
+    retrieval then ranks lexically only."""
+    try:
+        from resources.embedder.resource import EmbedderResource
+
+        client = EmbedderResource.from_env(Path(out) / ".dataflow_agent" / "delta").build_client()
+        client.embed(["probe"])
+    except Exception:  # an optional help to retrieval, never a reason to stop
+        return None
+    return client
+
+
+def edit_plan_in_file(out: str | Path, show: Callable[[str], None], input: Callable[[str], str]) -> Review:
+    """The ``--interactive`` review: the plan is written to a JSON file the user may edit, then approved."""
+
+    def review(plan: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        path = Path(out) / ".dataflow_agent" / "plan.json"
+        path.write_text(json.dumps(plan, indent=2))
+        show(json.dumps(plan, indent=2))
+        answer = input(f"Build this plan? Edit {path} first if you like. [y/n]").strip().lower()
+        return json.loads(path.read_text()) if answer.startswith("y") else None
+
+    return review

@@ -106,7 +106,7 @@ class SubprocessDryRunner:
 
     def _limit(self) -> None:
         lim = self.limits
-        resource.setrlimit(resource.RLIMIT_CPU, (lim.cpu_s, lim.cpu_s))
+        resource.setrlimit(resource.RLIMIT_CPU, (lim.cpu_s, lim.cpu_s + 1))  # SIGXCPU first, then SIGKILL
         resource.setrlimit(resource.RLIMIT_AS, (lim.memory_mb << 20, lim.memory_mb << 20))
         resource.setrlimit(resource.RLIMIT_FSIZE, (lim.file_mb << 20, lim.file_mb << 20))
 

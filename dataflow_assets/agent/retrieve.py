@@ -61,12 +61,14 @@ def retrieve(
         for rank, index in enumerate(order):
             fused[int(index)] = fused.get(int(index), 0.0) + 1.0 / (RRF_K + rank + 1)
             places.setdefault(int(index), []).append(f"{method} #{rank + 1}")
-    best = sorted(fused, key=lambda i: (-fused[i], infos[i].name))[:k]
-    return [Candidate(infos[i].name, round(fused[i], 5), ", ".join(places[i])) for i in best]
+    unranked = [i for i in range(len(infos)) if i not in fused]  # nothing matched: registry order, after the rest
+    best = (sorted(fused, key=lambda i: (-fused[i], infos[i].name)) + unranked)[:k]
+    return [Candidate(infos[i].name, round(fused.get(i, 0.0), 5), ", ".join(places.get(i, ["unranked"]))) for i in best]
 
 
 def _bm25_ranking(request: str, texts: list[str]) -> list[int]:
-    """Indices of ``texts`` by BM25 score for ``request`` (ties and zero scores keep registry order)."""
+    """Indices of the ``texts`` that share a word with ``request``, by BM25 score (ties keep registry order); the
+    others get no rank, so that a request with no word in common with the docs leaves ranking to embeddings."""
     import bm25s
 
     corpus = bm25s.tokenize(texts, stopwords="en", show_progress=False)
@@ -75,6 +77,6 @@ def _bm25_ranking(request: str, texts: list[str]) -> list[int]:
     words = re.findall(r"\w\w+", request.lower())
     query = [[w for w in words if w in corpus.vocab]]
     if not query[0]:
-        return list(range(len(texts)))
+        return []
     scores = index.get_scores(query[0])
-    return list(np.argsort(-scores, kind="stable"))
+    return [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]

@@ -1,0 +1,151 @@
+"""Each node of the agent on its own: understanding the input, retrieval, the planner's schemas, rendering,
+validation and the dry run in a child process with limits."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+
+from dataflow_assets.agent.dryrun import Limits, SubprocessDryRunner, write_sample
+from dataflow_assets.agent.plan import PlanStep, fill_schema, fill_steps, pick_schema, pick_steps
+from dataflow_assets.agent.render import render, write_module
+from dataflow_assets.agent.retrieve import retrieve
+from dataflow_assets.agent.understand import understand_input
+from dataflow_assets.agent.validate import validate_module
+from operators.registry import get_operator
+from tests.dataflow_assets.agent.conftest import GOOD_STEPS, planner
+from tests.support import ScriptedLLM
+
+RUFF = Path(__file__).parents[3] / "pyproject.toml"
+
+
+def test_understand_reads_types_and_rows_through_the_readers(tmp_path, docs_folder):
+    schema = understand_input(docs_folder)
+    assert schema.columns == {"body": "string", "n": "int"}
+    assert schema.pattern == "*.jsonl"
+    assert schema.sample[1] == {"body": "Too short.", "n": 2}
+    csv = tmp_path / "csv"
+    csv.mkdir()
+    (csv / "a.csv").write_text("question,score\nwhat is 2+2?,0.5\nwhy?,\n")
+    assert understand_input(csv).columns == {"question": "string", "score": "float?"}
+
+
+def test_retrieval_finds_operators_by_their_docs():
+    found = [c.name for c in retrieve("strip html markup from the pages", k=5)]
+    assert found[0] == "remove_html"
+    assert "near duplicates" not in found
+    dedup = [c.name for c in retrieve("remove near-duplicate documents with minhash", k=3)]
+    assert dedup[0] == "minhash_dedup"
+
+
+class OneHotEmbedder:
+    """Puts texts about smileys on one axis and everything else on another: a stand-in for meaning."""
+
+    identity = "one-hot"
+    dimensions = 2
+
+    def embed(self, texts):
+        rows = np.zeros((len(texts), 2), dtype=np.float32)
+        for i, text in enumerate(texts):
+            rows[i, 0 if ("emoji" in text.lower() or "smiley" in text.lower()) else 1] = 1.0
+        return rows
+
+
+def test_embedding_ranking_is_fused_with_bm25():
+    assert "remove_emoji" not in [c.name for c in retrieve("get rid of smileys", k=3)]
+    found = {c.name: c.why for c in retrieve("get rid of smileys", k=3, embedder=OneHotEmbedder())}
+    assert "embedding #" in found["remove_emoji"]
+
+
+def test_schemas_forbid_unknown_operators_parameters_and_columns():
+    jsonschema.validate({"steps": [{"operator": "word_count", "why": "x"}]}, pick_schema(["word_count"]))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"steps": [{"operator": "length_filter", "why": "x"}]}, pick_schema(["word_count"]))
+    schema = fill_schema(get_operator("word_count"), ["_row_id", "body", "n"])
+    assert schema["properties"]["input_key"]["enum"] == ["body", "n"]
+    jsonschema.validate({"min_words": 3, "input_key": "body"}, schema)
+    for bad in ({"min_words": 3, "input_key": "text"}, {"min_wordz": 3, "input_key": "body"}, {"min_words": -1}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)
+
+
+def test_keys_of_a_later_step_may_name_columns_an_earlier_step_wrote(good_llm):
+    steps = [
+        {"operator": "text_stats", "why": "count", "fill": {"input_key": "body", "words_key": "words"}},
+        {"operator": "row_filter", "why": "keep long", "fill": {"condition": "words >= 5"}},
+    ]
+    llm = ScriptedLLM(planner(steps))
+    picked = pick_steps(
+        llm, "keep long docs", {"columns": {"body": "string"}, "sample": []}, ["text_stats", "row_filter"]
+    )
+    fill_steps(llm, "keep long docs", picked, ["_row_id", "body"])
+    second = llm.calls[-1]["json_schema"]
+    assert (
+        "words" in second["properties"].get("input_key", {"enum": ["words"]})["enum"]
+        or "condition" in second["properties"]
+    )
+    text_stats_fill = llm.calls[1]["json_schema"]
+    assert text_stats_fill["properties"]["input_key"]["enum"] == ["body"]
+
+
+def test_rendered_module_passes_lint_and_validation(tmp_path, docs_folder):
+    steps = [PlanStep(s["operator"], s["why"], *_split(s)) for s in GOOD_STEPS]
+    text = render("docs_clean", 'strip "html" and \\ keep long docs', steps, understand_input(docs_folder).to_json())
+    path = write_module(tmp_path, "docs_clean", text)
+    assert path == tmp_path / "dataflow_assets" / "agent_built" / "docs_clean.py"
+    ruff = [str(Path(__import__("sys").executable).parent / "ruff")]
+    for args in (["check", "--config", str(RUFF)], ["format", "--check", "--config", str(RUFF)]):
+        done = subprocess.run([*ruff, *args, str(path)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert validate_module(path) == []
+    source = path.read_text()
+    assert "self.word_count = WordCountFilter(min_words=5)" in source
+    assert 'rows = self.word_count(rows, input_key="body")' in source
+
+
+def test_validation_names_the_step_and_the_columns_available(tmp_path, docs_folder):
+    steps = [PlanStep("word_count", "", {}, {"input_key": "text"})]
+    path = write_module(tmp_path, "bad", render("bad", "x", steps, understand_input(docs_folder).to_json()))
+    [message] = validate_module(path)
+    assert "step 'word_count'" in message and "input_key='text'" in message and "body" in message
+    steps = [PlanStep("word_count", "", {"min_words": -3}, {"input_key": "body"})]
+    path = write_module(tmp_path, "bad", render("bad", "x", steps, understand_input(docs_folder).to_json()))
+    [message] = validate_module(path)
+    assert "min_words" in message
+
+
+def test_dry_run_counts_rows_per_step_in_a_child_process(tmp_path, docs_folder):
+    steps = [PlanStep(s["operator"], s["why"], *_split(s)) for s in GOOD_STEPS]
+    path = write_module(
+        tmp_path, "docs_clean", render("docs_clean", "x", steps, understand_input(docs_folder).to_json())
+    )
+    sample = write_sample(str(docs_folder), "*.jsonl", tmp_path / "sample", rows=3)
+    result = SubprocessDryRunner().run(path, sample)
+    assert result.ok, result.error
+    assert [(s.step, s.rows_in, s.rows_out) for s in result.steps] == [
+        ("raw", 3, 3),
+        ("remove_html", 3, 3),
+        ("word_count", 3, 2),
+    ]
+    assert result.steps[-1].rejected == {"word_count_too_short": 1}
+
+
+def test_dry_run_stops_code_that_runs_over_its_budget(tmp_path):
+    module = tmp_path / "spin.py"
+    module.write_text("while True:\n    pass\n")
+    result = SubprocessDryRunner(Limits(wall_s=1.5, cpu_s=30)).run(module, tmp_path)
+    assert not result.ok and "ran over 1.5 s" in result.error
+    result = SubprocessDryRunner(Limits(wall_s=30, cpu_s=1)).run(module, tmp_path)
+    assert not result.ok and "CPU limit" in result.error
+
+
+def _split(step):
+    cls = get_operator(step["operator"])
+    fill = step["fill"]
+    return {k: v for k, v in fill.items() if k in cls.model_fields}, {
+        k: v for k, v in fill.items() if k in cls.key_parameters()
+    }
