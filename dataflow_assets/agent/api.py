@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -152,7 +153,7 @@ def build_pipeline(
             start = None if saved.next else {"request": request, "input": input_path, "name": name, "llm_calls": 0}
             state = graph.invoke(start, config)
             while review is not None and graph.get_state(config).next == ("generate",):
-                edited = review(state["plan"])
+                edited = review(copy.deepcopy(state["plan"]))
                 if edited is None:
                     return AgentReport.from_state(
                         state, status="stopped", thread_id=thread_id, seconds=time.monotonic() - started

@@ -18,7 +18,7 @@ from typing import Any, TypedDict
 from dataflow_assets.agent.dryrun import DryRunner, DryRunResult, write_sample
 from dataflow_assets.agent.plan import PlanningError, PlanStep, fill_steps, pick_steps
 from dataflow_assets.agent.render import render, step_names, write_module
-from dataflow_assets.agent.retrieve import retrieve
+from dataflow_assets.agent.retrieve import pipeline_operators, retrieve
 from dataflow_assets.agent.understand import understand_input
 from dataflow_assets.agent.validate import validate_module
 from operators.embedder.protocol import Embedder
@@ -68,6 +68,10 @@ class Context:
     max_rounds: int = 3
     candidates: int = 16
 
+    def allowed(self) -> list[str]:
+        """Every operator a plan may name: the registry's, less those a linear pipeline cannot use."""
+        return [info.name for info in pipeline_operators()]
+
 
 def build_graph(context: Context, *, checkpointer: Any = None, interactive: bool = False) -> Any:
     try:
@@ -111,7 +115,7 @@ class Nodes:
         candidates = [c["name"] for c in state["candidates"]]
         schema = state["input_schema"]
         try:
-            steps = pick_steps(llm, state["request"], schema, candidates, feedback)
+            steps = pick_steps(llm, state["request"], schema, candidates, feedback, self.context.allowed())
             steps = fill_steps(llm, state["request"], steps, list(schema["columns"]), feedback)
         except PlanningError as error:
             return {"plan": [], "errors": [error.args[0]], "llm_calls": state.get("llm_calls", 0) + llm.calls - before}

@@ -174,18 +174,26 @@ def _ask(llm: LLM, prompt: str, schema: dict[str, Any], template: str) -> dict[s
 
 
 def pick_steps(
-    llm: LLM, request: str, input_schema: dict[str, Any], candidates: list[str], feedback: str = ""
+    llm: LLM,
+    request: str,
+    input_schema: dict[str, Any],
+    candidates: list[str],
+    feedback: str = "",
+    allowed: list[str] | None = None,
 ) -> list[PlanStep]:
-    """Stage 1: the operators, in order, each with why."""
+    """Stage 1: the operators, in order, each with why. The prompt describes the retrieved ``candidates``; the
+    schema's enum is ``allowed`` (every usable operator of the registry by default), so a retrieval miss narrows
+    what the model reads, not what it may name."""
     docs = [{"name": n, **_doc(n)} for n in candidates]
-    answer = _ask(llm, pick_prompt(request, input_schema, docs, feedback), pick_schema(candidates), PICK_TEMPLATE)
+    allowed = allowed or candidates
+    answer = _ask(llm, pick_prompt(request, input_schema, docs, feedback), pick_schema(allowed), PICK_TEMPLATE)
     steps = answer.get("steps")
     if not isinstance(steps, list) or not steps:
         raise PlanningError("the planner chose no steps")
     picked = []
     for step in steps[:MAX_STEPS]:
-        if not isinstance(step, dict) or step.get("operator") not in candidates:
-            raise PlanningError(f"the planner named an operator outside the candidates: {step!r}")
+        if not isinstance(step, dict) or step.get("operator") not in allowed:
+            raise PlanningError(f"the planner named an operator that is not in the registry: {step!r}")
         picked.append(PlanStep(step["operator"], str(step.get("why", ""))))
     return picked
 
