@@ -194,6 +194,8 @@ def pick_steps(
     for step in steps[:MAX_STEPS]:
         if not isinstance(step, dict) or step.get("operator") not in allowed:
             raise PlanningError(f"the planner named an operator that is not in the registry: {step!r}")
+        if picked and picked[-1].operator == step["operator"]:
+            continue  # small models repeat the last item until the length bound; twice in a row adds nothing
         picked.append(PlanStep(step["operator"], str(step.get("why", ""))))
     return picked
 
