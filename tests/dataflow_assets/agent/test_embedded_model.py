@@ -23,3 +23,19 @@ def test_the_embedded_model_yields_a_pipeline_that_compiles_and_runs(tmp_path, d
     assert report.ok, report.to_markdown()
     assert validate_module(tmp_path / "dataflow_assets" / "agent_built" / "docs.py") == []
     assert report.dry_run["ok"] and report.dry_run["steps"][0]["rows_out"] == 4
+
+
+def test_the_local_backend_takes_any_gguf_path_with_its_own_chat_template(tmp_path):
+    import shutil
+
+    from resources.llm.backends.llama_cpp_backend import default_model_path
+    from resources.llm.resource import LLMResource
+
+    model = tmp_path / "models" / "my-model.gguf"
+    model.parent.mkdir()
+    shutil.copy(default_model_path(), model)
+    client = LLMResource(model=str(model), cache_enabled=False).build_client()
+    assert client.model_id == "llama.cpp:my-model.gguf"
+    schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
+    [result] = client.generate(["Answer ok=true"], json_schema=schema, max_tokens=20)
+    assert result.ok and isinstance(result.parsed["ok"], bool)
