@@ -28,6 +28,10 @@ _FORMAT_BY_SUFFIX: dict[str, Format] = {
 }
 
 
+def _is_delta_table(path: Path) -> bool:
+    return (path / "_delta_log").is_dir()
+
+
 class FileSource(BaseModel):
     """Rows read from JSONL, JSON (an array of objects), CSV, Parquet files or a Delta table.
 
@@ -75,13 +79,17 @@ class FileSource(BaseModel):
         return [ROW_ID, PARTITION, SOURCE_FILE, SOURCE_LINE, *self.columns]
 
     def files(self) -> list[Path]:
-        """The input files, sorted; a Delta table counts as one file. Fails clearly when there are none."""
+        """The input files, sorted; a Delta table counts as one file. Fails clearly when there are none.
+
+        Every path the pattern matches is listed except folders that are not Delta tables: also broken symbolic
+        links and FIFOs, which the reader reports as unreadable instead of leaving them out without a word.
+        """
         root = Path(self.path)
         if not root.exists():
             raise SourceReadError(f"source path {root} does not exist")
-        if root.is_file() or (root / "_delta_log").is_dir():
+        if not root.is_dir() or _is_delta_table(root):
             return [root]
-        found = sorted(p for p in root.glob(self.pattern) if p.is_file() or (p / "_delta_log").is_dir())
+        found = sorted(p for p in root.glob(self.pattern) if not p.is_dir() or _is_delta_table(p))
         if not found:
             raise SourceReadError(f"source folder {root} has no files matching {self.pattern!r}")
         return found
@@ -97,7 +105,7 @@ class FileSource(BaseModel):
     def format_of(self, file: Path) -> Format:
         if self.format != "auto":
             return self.format
-        if (file / "_delta_log").is_dir():
+        if _is_delta_table(file):
             return "delta"
         if file.suffix.lower() not in _FORMAT_BY_SUFFIX:
             raise SourceReadError(

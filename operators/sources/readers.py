@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import hashlib
 import io
 import json
+import os
 import re
+import stat
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -39,6 +45,7 @@ from operators.columns import (
 )
 from operators.errors import SourceReadError
 from operators.sources.file_source import ColumnType, FileSource, Format
+from operators.sources.nesting import MAX_DEPTH, arrow_depth, polars_depth, scan_lines, too_deep, value_end
 
 QUARANTINE_SCHEMA = pl.Schema(
     {
@@ -82,8 +89,17 @@ _UNIT: dict[Format, str] = {
     "delta": "row",
 }
 _INT64_RANGE = range(-(2**63), 2**63)
+_FIELD_LIMIT_LOCK = threading.Lock()
+_WIDE_UNICODE = (
+    (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32"),  # before UTF-16: its mark starts with UTF-16's little-endian one
+    (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
+)
 _JSON_WHITESPACE = b" \t\r\n"
-_LINE_BREAK = re.compile(rb"\n(?:(?<=\}\n)\{|(?<=\}\r\n)\{)?")
+_ARROW_SAFE_OPENS = 1_000
+"""Most opening brackets a line may hold to be parsed by pyarrow: nesting that deep is safe for it (10,000 levels
+hang it, 50,000 crash it), and the parsed types then show how deep the line really nests."""
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile(
     r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F]"
@@ -103,6 +119,10 @@ class IngestResult:
 class _Problem(NamedTuple):
     reason: str
     detail: str
+
+
+_TOO_DEEP = _Problem("nesting_too_deep", f"nested more than {MAX_DEPTH} levels deep")
+_EMPTY_FILE = _Problem("empty_file", "the file is empty (no records)")
 
 
 @dataclass(frozen=True)
@@ -137,11 +157,10 @@ def row_tag(relative_name: str) -> str:
 
 def _stamp(source: FileSource, file: Path, partition_key: str | None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Read one file and add the columns that say where each row and problem came from."""
-    format_ = source.format_of(file)
-    read = _READERS[format_](source, file)
+    read, unit = _read_file(source, file)
     name = source.relative_name(file)
     line = pl.col(SOURCE_LINE).cast(pl.String)
-    where = pl.concat_str(pl.lit(f"{name} {_UNIT[format_]} "), line, pl.lit(": "), pl.col(QUARANTINE_DETAIL))
+    where = pl.concat_str(pl.lit(f"{name} {unit} "), line, pl.lit(": "), pl.col(QUARANTINE_DETAIL))
     problems = read.problems.sort(SOURCE_LINE, nulls_last=True).select(
         _row_id(name),  # null for file-level entries; the id a good row on that line would have had
         pl.lit(partition_key, pl.String).alias(PARTITION),
@@ -156,6 +175,41 @@ def _stamp(source: FileSource, file: Path, partition_key: str | None) -> tuple[p
     )
     rows = read.rows.select(SOURCE_LINE, *source.columns, pl.exclude(SOURCE_LINE, *source.columns))
     return _stamp_rows(rows, name, partition_key), problems
+
+
+def _read_file(source: FileSource, file: Path) -> tuple[_FileRead, str]:
+    """One file's rows and problems, and what its records are called (line, record, row).
+
+    Every path is accounted for: one that is not a file that can be read (a broken link; a FIFO, which would block
+    for ever) and one without a single record (empty, blank, a CSV header alone) each give one file-level entry, so
+    that a truncated upload or a moved target does not go unnoticed.
+    """
+    problem = _path_problem(file)
+    if problem:
+        read, unit = _no_records(source, file), "file"
+    else:
+        format_ = source.format_of(file)
+        read, unit = _READERS[format_](source, file), _UNIT[format_]
+        problem = _EMPTY_FILE if read.rows.is_empty() and read.problems.is_empty() else None
+    if problem:
+        read = _FileRead(read.rows, _problem_frame([(None, problem.reason, problem.detail, "")]))
+    return read, unit
+
+
+def _path_problem(file: Path) -> _Problem | None:
+    """Why a listed path cannot be read as a file or a folder; ``None`` also for a missing path, which the
+    reader reports as an unreadable file."""
+    try:
+        mode = file.stat().st_mode
+    except OSError as exc:
+        if not file.is_symlink():
+            return None
+        what = "loops back on itself" if exc.errno == errno.ELOOP else "does not exist"
+        return _Problem("broken_link", f"a symbolic link to {os.readlink(file)}, which {what}")
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    return _Problem("not_a_regular_file", f"not a regular file ({kind}), so it is not read")
 
 
 def _row_id(name: str) -> pl.Expr:
@@ -175,11 +229,25 @@ def _stamp_rows(rows: pl.DataFrame, name: str, partition_key: str | None) -> pl.
 
 
 def _read_bytes(file: Path) -> bytes:
-    """The file's bytes without a UTF-8 byte-order mark (which would otherwise spoil the first record)."""
+    """The file's text as UTF-8 bytes, without a byte-order mark.
+
+    A UTF-8 mark is dropped (it would spoil the first record). A file that starts with a UTF-16 or UTF-32 mark,
+    as Windows tools write text, is transcoded; its line breaks stay, so its lines keep their numbers.
+    """
     try:
         data = file.read_bytes()
     except OSError as exc:
         raise SourceReadError(f"{file}: cannot read the file ({exc.strerror or exc})") from exc
+    for mark, codec, name in _WIDE_UNICODE:
+        if data.startswith(mark):
+            try:
+                return data[len(mark) :].decode(codec).encode()
+            except UnicodeDecodeError as exc:
+                raise SourceReadError(
+                    f"{file}: starts with a {name} byte-order mark but is not valid {name} "
+                    f"({exc.reason} at byte {exc.start + len(mark)})",
+                    hint="save the file as UTF-8",
+                ) from exc
     return data.removeprefix(codecs.BOM_UTF8)
 
 
@@ -188,10 +256,8 @@ def _is_blank(data: bytes) -> bool:
     return not data or data.isspace()
 
 
-def _empty_file(source: FileSource, file: Path, data: bytes) -> _FileRead:
-    """A file without records is reported once, so that a truncated upload does not go unnoticed."""
-    entry = (None, "empty_file", "the file is empty (no records)", data.decode(errors="replace"))
-    return _FileRead(_records_frame([], [], source, file), _problem_frame([entry]))
+def _no_records(source: FileSource, file: Path) -> _FileRead:
+    return _FileRead(_records_frame([], [], source, file), _problem_frame([]))
 
 
 def _utf8_lines(data: bytes) -> tuple[list[tuple[int, str]], list[tuple[int, str, str, str]]]:
@@ -227,7 +293,7 @@ def _reject_reserved(columns: Iterable[str], file: Path) -> None:
 def _read_jsonl(source: FileSource, file: Path) -> _FileRead:
     data = _read_bytes(file)
     if _is_blank(data):
-        return _empty_file(source, file, data)
+        return _no_records(source, file)
     return _read_jsonl_fast(data, source, file) or _read_jsonl_precise(data, source, file)
 
 
@@ -261,14 +327,22 @@ def _object_lines(data: bytes) -> int | None:
     Then a line break can only fall between two objects (``}`` then ``{`` is valid nowhere inside a value), so
     row ``i`` of a whole-file parse is line ``i + 1`` once the row count equals the line count (a line holding
     two objects would add a row). A blank line, padding or any other value sends the file to the precise path.
+
+    So does a line with more opening brackets than :data:`_ARROW_SAFE_OPENS`: it might nest deep enough to crash
+    pyarrow, which must never see it (the precise path quarantines it if it is too deep).
     """
     end = len(data)
     while data[end - 1] in _JSON_WHITESPACE:  # no copy (``rstrip`` would make one); ``data`` is not blank
         end -= 1
     if data[:1] != b"{" or data[end - 1] != ord("}"):
         return None
-    breaks = _LINE_BREAK.findall(data, 0, end)  # b"\n{" between objects, a bare b"\n" anywhere else
-    return None if b"\n" in breaks else len(breaks) + 1
+    breaks, most_opens = scan_lines(data, end)
+    if most_opens > _ARROW_SAFE_OPENS:
+        return None
+    view = np.frombuffer(data, np.uint8, count=end)
+    before, after = view[breaks - 1], view[breaks + 1]  # ``data`` starts with "{" and ends with "}": in range
+    closed = (before == ord("}")) | ((before == ord("\r")) & (view[np.maximum(breaks - 2, 0)] == ord("}")))
+    return len(breaks) + 1 if bool(np.all(closed & (after == ord("{")))) else None
 
 
 def _by_first_use(data: bytes, keys: list[str]) -> list[str]:
@@ -309,11 +383,14 @@ def _parse_jsonl(data: bytes, source: FileSource) -> pa.Table | None:
     """All of ``data``'s columns typed as the precise path types them, or ``None`` where pyarrow cannot promise that.
 
     pyarrow raises on what the precise path would quarantine or read differently: bad JSON, a value of another
-    type in a declared column, a lone surrogate escape, a repeated key, a number too big for a double.
+    type in a declared column, a lone surrogate escape, a repeated key, a number too big for a double. It reads
+    a record nested deeper than :data:`MAX_DEPTH` well, but the precise path quarantines it.
     """
     declared = pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in source.column_types().items()])
     try:
         table = _arrow_read_json(data, declared, "infer")
+        if arrow_depth(table.schema) > MAX_DEPTH:  # the types nest as deep as the deepest value
+            return None
         if any(_is_wide_struct(type_) for type_ in _nested_types(table.schema)):
             return None
         if any(pa.types.is_timestamp(type_) for type_ in _nested_types(table.schema)) or not _is_valid(table):
@@ -420,11 +497,14 @@ def _read_jsonl_precise(data: bytes, source: FileSource, file: Path) -> _FileRea
 
 def _parse_json_line(text: str) -> Any:
     try:
-        return _loads(text)
+        value = _loads(text)
+    except RecursionError:
+        return _TOO_DEEP
     except json.JSONDecodeError as exc:
         return _Problem("malformed_json", f"malformed JSON ({exc.msg} at column {exc.colno})")
     except ValueError as exc:
         return _Problem("malformed_json", f"malformed JSON ({exc})")
+    return _TOO_DEEP if too_deep(text, value) else value
 
 
 def _loads(text: str) -> Any:
@@ -436,25 +516,74 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON value")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
 def _read_json(source: FileSource, file: Path) -> _FileRead:
     """A JSON array of objects; a file that is not one is unreadable as a whole, not a set of bad rows."""
     data = _read_bytes(file)
     if _is_blank(data):
-        return _empty_file(source, file, data)
+        return _no_records(source, file)
     try:
-        document = _loads(data.decode("utf-8"))
+        items = list(_array_items(data.decode("utf-8")))
     except UnicodeDecodeError as exc:
         raise SourceReadError(f"{file}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from exc
     except json.JSONDecodeError as exc:
         raise SourceReadError(
             f"{file}: not a valid JSON document ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from exc
+    except _NotAnArray as exc:
+        raise SourceReadError(f"{file}: expected a JSON array of objects, got {exc}") from None
     except ValueError as exc:
         raise SourceReadError(f"{file}: not a valid JSON document ({exc})") from exc
-    if not isinstance(document, list):
-        raise SourceReadError(f"{file}: expected a JSON array of objects, got {_json_kind(document)}")
-    items = ((index, json.dumps(value), value) for index, value in enumerate(document, start=1))
     return _validate_records(items, source, file, [])
+
+
+class _NotAnArray(Exception):
+    """The document is valid JSON of another kind (named by the message)."""
+
+
+def _array_items(text: str) -> Iterator[tuple[int, str, Any]]:
+    """``(record number, raw text, value or problem)`` for each element of the JSON array ``text``.
+
+    Elements are decoded one at a time (``raw_decode`` at an offset: no copy), so that one nested too deep to
+    parse is stepped over and quarantined instead of failing the whole document. Raises ``JSONDecodeError`` (or
+    ``ValueError`` for ``NaN``) where the document is not valid JSON.
+    """
+    position = _skip_space(text, 0)
+    if not text.startswith("[", position):
+        try:
+            raise _NotAnArray(_json_kind(_loads(text)))
+        except RecursionError:
+            raise _NotAnArray("a value nested too deep to read") from None
+    number, position = 0, _skip_space(text, position + 1)
+    closed = text.startswith("]", position)
+    while not closed:
+        number, start = number + 1, position
+        try:
+            value, position = _DECODER.raw_decode(text, start)
+        except RecursionError:
+            value, position = _TOO_DEEP, value_end(text, start) or -1
+            if position < 0:
+                raise json.JSONDecodeError("Unterminated array or object", text, start) from None
+        if value is _TOO_DEEP or too_deep(text[start:position], value):
+            yield number, text[start:position], _TOO_DEEP
+        else:
+            yield number, json.dumps(value), value
+        position = _skip_space(text, position)
+        closed = text.startswith("]", position)
+        if not closed:
+            if not text.startswith(",", position):
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, position)
+            position = _skip_space(text, position + 1)
+    end = _skip_space(text, position + 1)
+    if end != len(text):
+        raise json.JSONDecodeError("Extra data", text, end)
+
+
+def _skip_space(text: str, position: int) -> int:
+    return _JSON_SPACE.match(text, position).end()
 
 
 def _validate_records(
@@ -558,30 +687,64 @@ def _column_value(value: Any, kind: ColumnType) -> Any:
 
 
 def _read_csv(source: FileSource, file: Path) -> _FileRead:
-    """A CSV file with a header row; cells are text until the declared columns are converted."""
+    """A CSV file with a header row; cells are text until the declared columns are converted.
+
+    A header that cannot be read fails the file: skipping it would make the next line the header, and that
+    record would be lost without a word.
+    """
     data = _read_bytes(file)
     if _is_blank(data):
-        return _empty_file(source, file, data)
+        return _no_records(source, file)
+    _allow_fields_of(len(data))
     lines, problems = _utf8_lines(data)
-    header: list[str] | None = None
+    records = _csv_records(lines)
+    header = _csv_header(next(records, None), problems, file)
     rows: list[tuple[int, str, list[str]]] = []
-    for line, raw, fields in _csv_records(lines):
+    for line, raw, fields in records:
         if isinstance(fields, _Problem):
             problems.append((line, fields.reason, fields.detail, raw))
-        elif header is None:
-            header = fields
         elif len(fields) != len(header):
             detail = f"expected {len(header)} fields like the header, got {len(fields)}"
             problems.append((line, "malformed_csv_row", detail, raw))
         else:
             rows.append((line, raw, fields))
-    frame = _csv_frame(header or [], rows, file)
-    checked = _check_frame(frame, source, raw=pl.col(QUARANTINE_RAW))
+    frame = _csv_frame(header, rows, file)
+    checked = _check_frame(frame, source, raw=_raw_column)
     return _FileRead(checked.rows, pl.concat([_problem_frame(problems), checked.problems]))
 
 
+def _csv_header(
+    first: tuple[int, str, list[str] | _Problem] | None, problems: list[tuple[int, str, str, str]], file: Path
+) -> list[str]:
+    """The column names from the first record; a first line that is not UTF-8 or not CSV fails the file."""
+    if problems and (first is None or problems[0][0] < first[0]):
+        line, _, detail, _ = problems[0]
+        raise SourceReadError(f"{file}: the CSV header (line {line}) is {detail}", hint="save the file as UTF-8")
+    if first is None:
+        return []
+    line, _, fields = first
+    if isinstance(fields, _Problem):
+        raise SourceReadError(f"{file}: the CSV header (line {line}) is not valid CSV: {fields.detail}")
+    return fields
+
+
+def _allow_fields_of(size: int) -> None:
+    """Let the ``csv`` module read a cell as long as the file, as JSONL, JSON and Parquet do.
+
+    Its limit (131,072 characters by default) is one setting for the whole process, so it is only ever raised,
+    under a lock: two files read at once cannot lower each other's.
+    """
+    with _FIELD_LIMIT_LOCK:
+        if csv.field_size_limit() < size:
+            csv.field_size_limit(size)
+
+
 def _csv_records(lines: list[tuple[int, str]]) -> Iterator[tuple[int, str, list[str] | _Problem]]:
-    """Parse CSV records, each with the line it starts on and its raw text (a quoted cell may span lines)."""
+    """Parse CSV records, each with the line it starts on and its raw text (a quoted cell may span lines).
+
+    The reader is strict: a quote that is never closed would otherwise end the file inside one cell, turning
+    every line after it into text of that cell.
+    """
     consumed: list[tuple[int, str]] = []
 
     def feed() -> Iterator[str]:
@@ -589,18 +752,24 @@ def _csv_records(lines: list[tuple[int, str]]) -> Iterator[tuple[int, str, list[
             consumed.append(line)
             yield line[1]
 
-    reader = csv.reader(feed())
+    reader = csv.reader(feed(), strict=True)
     while True:
         try:
             fields: list[str] | _Problem = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            fields = _Problem("malformed_csv_row", f"unparseable CSV ({exc})")
+            fields = _Problem("malformed_csv_row", _csv_error(exc, consumed[0][0]))
         raw = "".join(text for _, text in consumed).rstrip("\r\n")
         if raw.strip():
             yield consumed[0][0], raw, fields
         consumed.clear()
+
+
+def _csv_error(exc: csv.Error, line: int) -> str:
+    if str(exc) == "unexpected end of data":
+        return f"a quote opened on line {line} is never closed: the record runs to the end of the file"
+    return f"unparseable CSV ({exc})"
 
 
 def _csv_frame(header: list[str], rows: list[tuple[int, str, list[str]]], file: Path) -> pl.DataFrame:
@@ -619,7 +788,12 @@ def _csv_frame(header: list[str], rows: list[tuple[int, str, list[str]]], file: 
 
 
 def _read_parquet(source: FileSource, file: Path) -> _FileRead:
-    return _read_table(source, file, pl.read_parquet)
+    """A Parquet file; a zero-byte one is empty like an empty file of the text formats, not a corrupt one."""
+    try:
+        empty = file.stat().st_size == 0
+    except OSError as exc:
+        raise SourceReadError(f"{file}: cannot read the file ({exc.strerror or exc})") from exc
+    return _no_records(source, file) if empty else _read_table(source, file, pl.read_parquet)
 
 
 def _read_delta(source: FileSource, file: Path) -> _FileRead:
@@ -627,22 +801,68 @@ def _read_delta(source: FileSource, file: Path) -> _FileRead:
 
 
 def _read_table(source: FileSource, file: Path, load: Callable[[Path], pl.DataFrame]) -> _FileRead:
-    """A typed table: row ``i`` is number ``i + 1``; a quarantined row's raw text is the row as JSON."""
+    """A typed table: row ``i`` is number ``i + 1``; a quarantined row's raw text is the row as JSON.
+
+    A file the Rust reader panics on (it does on some corrupt files) is as unreadable as one it refuses.
+    """
     try:
         frame = load(file)
-    except (OSError, pl.exceptions.PolarsError, DeltaError) as exc:
+    except (OSError, pl.exceptions.PolarsError, DeltaError, pl.exceptions.PanicException) as exc:
         raise SourceReadError(f"{file}: cannot read as {source.format_of(file)} ({exc})") from exc
     _reject_reserved(frame.columns, file)
-    raw = pl.struct(frame.columns).struct.json_encode() if frame.width else pl.lit("{}")
+    for name, dtype in frame.schema.items():
+        if 1 + polars_depth(dtype) > MAX_DEPTH:
+            raise SourceReadError(
+                f"{file}: column {name!r} nests {polars_depth(dtype)} levels deep ({dtype}); rows are read up to "
+                f"{MAX_DEPTH} levels, the row's own included",
+                hint="flatten the column, or store it as JSON text and declare it 'json'",
+            )
     numbered = frame.with_row_index(SOURCE_LINE, offset=1).with_columns(pl.col(SOURCE_LINE).cast(pl.Int64))
-    return _check_frame(numbered, source, raw=raw)
+    return _check_frame(numbered, source, raw=partial(_row_json, frame.columns))
+
+
+def _row_json(columns: list[str], rows: pl.DataFrame) -> pl.Series:
+    """The data ``columns`` of quarantined ``rows`` as JSON text.
+
+    polars encodes most types itself but panics on binary values, which are decoded leniently here instead
+    (invalid bytes become U+FFFD), as the text formats decode a line that is not UTF-8.
+    """
+    if not columns:
+        return pl.repeat("{}", rows.height, dtype=pl.String, eager=True)
+    if not any(dtype == pl.Binary or _holds_binary(dtype) for dtype in rows.select(columns).dtypes):
+        return rows.select(pl.struct(columns).struct.json_encode()).to_series()
+    texts = [
+        json.dumps(row, default=_lenient_text, ensure_ascii=False, separators=(",", ":"))
+        for row in rows.select(columns).iter_rows(named=True)
+    ]
+    return pl.Series(texts, dtype=pl.String)
+
+
+def _holds_binary(dtype: pl.DataType) -> bool:
+    if isinstance(dtype, pl.List | pl.Array):
+        return dtype.inner == pl.Binary or _holds_binary(dtype.inner)
+    if isinstance(dtype, pl.Struct):
+        return any(field.dtype == pl.Binary or _holds_binary(field.dtype) for field in dtype.fields)
+    return False
+
+
+def _lenient_text(value: Any) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
 # --- validating typed or text columns ---
 
 
-def _check_frame(frame: pl.DataFrame, source: FileSource, *, raw: pl.Expr) -> _FileRead:
-    """Vectorized twin of ``_record_problem``: convert declared columns, flag each row's first problem."""
+def _raw_column(rows: pl.DataFrame) -> pl.Series:
+    """The raw text a text format keeps beside its cells."""
+    return rows.get_column(QUARANTINE_RAW)
+
+
+def _check_frame(frame: pl.DataFrame, source: FileSource, *, raw: Callable[[pl.DataFrame], pl.Series]) -> _FileRead:
+    """Vectorized twin of ``_record_problem``: convert declared columns, flag each row's first problem.
+
+    ``raw`` gives the raw text of the quarantined rows (only they are encoded).
+    """
     values: list[pl.Series] = []
     cases: list[_Case] = []
     for name, declared in source.columns.items():
@@ -653,7 +873,10 @@ def _check_frame(frame: pl.DataFrame, source: FileSource, *, raw: pl.Expr) -> _F
     detail = _first_match(cases, lambda case: case.detail)
     judged = frame.with_columns(reason.alias(QUARANTINE_REASON), detail.alias(QUARANTINE_DETAIL))
     bad = pl.col(QUARANTINE_REASON).is_not_null()
-    problems = judged.filter(bad).select(SOURCE_LINE, QUARANTINE_REASON, QUARANTINE_DETAIL, raw.alias(QUARANTINE_RAW))
+    quarantined = judged.filter(bad)
+    problems = quarantined.select(SOURCE_LINE, QUARANTINE_REASON, QUARANTINE_DETAIL).with_columns(
+        raw(quarantined).alias(QUARANTINE_RAW)
+    )
     rows = (
         judged.with_columns(values)
         .filter(~bad)
@@ -673,32 +896,67 @@ def _first_match(cases: list[_Case], pick: Callable[[_Case], pl.Expr]) -> pl.Exp
 
 
 def _check_column(frame: pl.DataFrame, name: str, declared: str) -> tuple[pl.Series, list[_Case]]:
-    """One declared column converted to its type, and the checks (in order) its rows must pass."""
+    """One declared column converted to its type, and the checks (in order) its rows must pass.
+
+    Binary values (Parquet may store text so) are decoded as UTF-8 first and then read like text cells.
+    """
     kind, required = declared.rstrip("?"), not declared.endswith("?")
     if name not in frame.columns:
         value = pl.repeat(None, frame.height, dtype=_DTYPES[kind], eager=True).alias(name)
         detail = pl.lit(f"required column {name!r} is missing")
         return value, [_Case(pl.lit(True), "missing_column", detail)] if required else []
-    original = frame.get_column(name)
-    value = _convert(original, kind).alias(name)
+    stored = frame.get_column(name)
+    cases = [_Case(pl.col(name).is_null(), "null_value", pl.lit(f"required column {name!r} is null"))][:required]
+    original = _decode_utf8(stored) if stored.dtype == pl.Binary else stored
+    if original is not stored:
+        cases.append(
+            _Case(
+                pl.col(name).is_not_null() & pl.lit(original).is_null(),
+                "invalid_utf8",
+                pl.lit(f"column {name!r} is not valid UTF-8"),
+            )
+        )
+    if kind == "json":
+        value, deep = _json_column(original)
+        cases.append(_Case(pl.lit(deep), _TOO_DEEP.reason, pl.lit(_TOO_DEEP.detail)))
+    else:
+        value = _convert(original, kind)
     wrong = pl.concat_str(pl.lit(f"column {name!r} should be {kind}, got "), _shown(original))
-    cases = [_Case(pl.col(name).is_not_null() & pl.lit(value).is_null(), "wrong_type", wrong)]
-    if required:
-        cases.insert(0, _Case(pl.col(name).is_null(), "null_value", pl.lit(f"required column {name!r} is null")))
-    return value, cases
+    cases.append(_Case(pl.lit(original).is_not_null() & pl.lit(value).is_null(), "wrong_type", wrong))
+    return value.alias(name), cases
+
+
+def _decode_utf8(binary: pl.Series) -> pl.Series:
+    """Binary values as text, null where not UTF-8 (checked by one cast; value by value only if that fails)."""
+    try:
+        return binary.cast(pl.String)
+    except pl.exceptions.PolarsError:
+        return pl.Series(binary.name, [_utf8_or_none(value) for value in binary.to_list()], dtype=pl.String)
+
+
+def _utf8_or_none(value: bytes | None) -> str | None:
+    try:
+        return None if value is None else value.decode()
+    except UnicodeDecodeError:
+        return None
 
 
 def _convert(original: pl.Series, kind: ColumnType) -> pl.Series:
     """The column in its declared type, null where a value does not convert (text parses, types must fit)."""
     target = _DTYPES[kind]
-    if kind == "json":
-        return pl.Series([_json_text(v) for v in original.to_list()], dtype=pl.String)
     if original.dtype == pl.String and kind == "bool":
         flags = {"true": True, "false": False}
         return original.str.to_lowercase().replace_strict(flags, default=None, return_dtype=pl.Boolean)
     if original.dtype in (pl.String, pl.Null) or _same_family(original.dtype, kind):
         return original.cast(target, strict=False)
     return pl.repeat(None, original.len(), dtype=target, eager=True)
+
+
+def _json_column(original: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """A ``json`` column as JSON text (null where a text cell is not JSON), and where a value nests too deep."""
+    texts = [_json_text(value) for value in original.to_list()]
+    deep = pl.Series([text is _TOO_DEEP for text in texts], dtype=pl.Boolean)
+    return pl.Series([None if text is _TOO_DEEP else text for text in texts], dtype=pl.String), deep
 
 
 def _same_family(dtype: pl.DataType, kind: ColumnType) -> bool:
@@ -712,25 +970,29 @@ def _same_family(dtype: pl.DataType, kind: ColumnType) -> bool:
     return dtype == pl.Boolean
 
 
-def _json_text(value: Any) -> str | None:
-    """``json.dumps`` of a value; text cells (CSV) must hold JSON and are normalized the same way."""
+def _json_text(value: Any) -> str | _Problem | None:
+    """``json.dumps`` of a value; text cells (CSV) must hold JSON and are normalized the same way. A cell nested
+    deeper than a record may be (counting the row it sits in) gives ``_TOO_DEEP``."""
     if value is None:
         return None
     if not isinstance(value, str):
         return json.dumps(value, default=str)
     try:
-        return json.dumps(_loads(value))
+        decoded = _loads(value)
+    except RecursionError:
+        return _TOO_DEEP
     except ValueError:
         return None
+    return _TOO_DEEP if too_deep(value, decoded, levels_above=1) else json.dumps(decoded)
 
 
 def _shown(original: pl.Series) -> pl.Expr:
     """How a wrong value reads in a detail sentence."""
     if original.dtype == pl.String:
-        return pl.format("'{}'", pl.col(original.name))
+        return pl.format("'{}'", pl.lit(original))
     if original.dtype.is_nested():
         return pl.lit(f"a {original.dtype} value")
-    return pl.col(original.name).cast(pl.String)
+    return pl.lit(original).cast(pl.String)
 
 
 _READERS: dict[Format, Callable[[FileSource, Path], _FileRead]] = {

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import operators.sources.readers as ingest
@@ -497,3 +502,270 @@ def test_json_file_that_is_not_an_array_raises(tmp_path: Path, content: str, mes
 def test_reserved_column_in_a_file_raises(tmp_path: Path) -> None:
     with pytest.raises(SourceReadError, match="'_row_id' uses a name reserved"):
         read(tmp_path, "a.jsonl", jsonl({"text": "a", "n": 1, "_row_id": "x"}), TEXT_AND_N)
+
+
+# --- hostile input (issue 10): no crash, no raw error, no silent loss ---
+
+
+def deep(levels: int, *, open_: str = "[", close: str = "]") -> str:
+    return open_ * levels + close * levels
+
+
+def deep_record(levels: int) -> str:
+    """A record whose extra column nests ``levels`` arrays: the record's own object makes it ``levels + 1`` deep."""
+    return '{"text": "deep", "n": 0, "x": ' + deep(levels) + "}"
+
+
+@pytest.mark.parametrize("levels", [40, 1_000, 5_000])
+def test_deeply_nested_jsonl_line_is_quarantined_with_its_line(tmp_path: Path, levels: int) -> None:
+    content = jsonl({"text": "a", "n": 1}) + deep_record(levels) + "\n" + jsonl({"text": "b", "n": 3})
+    result = read(tmp_path, "a.jsonl", content, TEXT_AND_N)
+
+    assert result.rows.select("_source_line", "text").rows() == [(1, "a"), (3, "b")]
+    assert [(line, reason) for line, reason, _ in problems(result)] == [(2, "nesting_too_deep")]
+    assert result.quarantine["_detail"][0] == "a.jsonl line 2: nested more than 32 levels deep"
+    assert_counts_add_up(result)
+
+
+def test_deep_objects_and_mixed_nesting_are_caught_too(tmp_path: Path) -> None:
+    objects = '{"text": "o", "n": 2, "x": ' + '{"a": ' * 2_000 + "1" + "}" * 2_000 + "}"
+    mixed = '{"text": "m", "n": 3, "x": ' + '[{"a": ' * 1_500 + "1" + "}]" * 1_500 + "}"
+    hidden = '{"text": "h", "n": 4, "x": "]]]]]]", "y": ' + deep(50) + "}"  # closing brackets in a string
+    content = jsonl({"text": "a", "n": 1}) + "\n".join([objects, mixed, hidden]) + "\n"
+    result = read(tmp_path, "a.jsonl", content, TEXT_AND_N)
+
+    assert result.rows["_source_line"].to_list() == [1]
+    assert [(line, reason) for line, reason, _ in problems(result)] == [(n, "nesting_too_deep") for n in (2, 3, 4)]
+
+
+def test_nesting_up_to_the_limit_is_kept_and_fast(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = jsonl(*({"text": "t", "n": i} for i in range(3))) + deep_record(31) + "\n"  # 32 levels in all
+    assert takes_fast_path(tmp_path, content, TEXT_AND_N)
+    usual, precise = read_both(tmp_path, monkeypatch, content, TEXT_AND_N)
+    assert_same(usual, precise)
+    assert usual.rows.height == 4 and usual.quarantine.is_empty()
+
+
+def test_a_line_deep_enough_to_crash_pyarrow_never_reaches_it(tmp_path: Path) -> None:
+    """100,000 nested arrays crash pyarrow's JSON reader (SIGSEGV, the whole process): run it in a subprocess."""
+    path = tmp_path / "a.jsonl"
+    path.write_text(jsonl({"text": "a", "n": 1}) + deep_record(100_000) + "\n" + jsonl({"text": "b", "n": 3}))
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from operators.sources.file_source import FileSource\n"
+        "from operators.sources.readers import read_source\n"
+        "path = Path(sys.argv[1])\n"
+        "source = FileSource(path=str(path.parent), columns={'text': 'string', 'n': 'int'})\n"
+        "result = read_source(source, [path], partition_key=None)\n"
+        "print(result.rows.height, *result.quarantine['_reason'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120, cwd=Path.cwd()
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "2 nesting_too_deep"), done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("levels", [40, 1_000, 100_000])
+def test_deep_record_in_a_json_array_loses_no_other_record(tmp_path: Path, levels: int) -> None:
+    document = '[{"text": "a", "n": 1},\n' + deep_record(levels) + ',\n{"text": "b", "n": 3}]'
+    result = read(tmp_path, "a.json", document, TEXT_AND_N)
+
+    assert result.rows.select("_source_line", "text").rows() == [(1, "a"), (3, "b")]
+    assert problems(result) == [(2, "nesting_too_deep", deep_record(levels))]
+    assert result.quarantine["_detail"][0] == "a.json record 2: nested more than 32 levels deep"
+
+
+def test_deep_json_text_in_csv_and_parquet_cells_is_quarantined(tmp_path: Path) -> None:
+    columns = {"text": "string", "meta": "json"}
+    csv_result = read(tmp_path, "a.csv", f'text,meta\na,"[1]"\nb,{deep(5_000)}\n', columns)
+    assert csv_result.rows["meta"].to_list() == ["[1]"]
+    assert [(line, reason) for line, reason, _ in problems(csv_result)] == [(3, "nesting_too_deep")]
+
+    pl.DataFrame({"text": ["a", "b"], "meta": ["[1]", deep(5_000)]}).write_parquet(tmp_path / "a.parquet")
+    parquet_result = ingest_files(tmp_path, columns, [tmp_path / "a.parquet"])
+    assert parquet_result.rows["meta"].to_list() == ["[1]"]
+    assert parquet_result.quarantine.select("_source_line", "_reason").rows() == [(2, "nesting_too_deep")]
+
+
+def test_parquet_binary_columns_are_kept_and_decoded(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "text": pa.array([b"ok", b"caf\xc3\xa9", b"\xff\xfe", None, b"fine"], pa.binary()),
+            "n": [1, 2, 3, 4, 5],
+            "blob": pa.array([b"\x00\x01", b"\xff", b"", None, b"x"], pa.binary()),
+        }
+    )
+    pq.write_table(table, tmp_path / "a.parquet")
+    result = ingest_files(tmp_path, {"text": "string", "n": "int"}, [tmp_path / "a.parquet"])
+
+    assert result.rows.select("_source_line", "text", "blob").rows() == [
+        (1, "ok", b"\x00\x01"),
+        (2, "caf\u00e9", b"\xff"),
+        (5, "fine", b"x"),
+    ]
+    assert result.rows.schema["text"] == pl.String and result.rows.schema["blob"] == pl.Binary
+    assert result.quarantine.select("_source_line", "_reason", "_detail").rows() == [
+        (3, "invalid_utf8", "a.parquet row 3: column 'text' is not valid UTF-8"),
+        (4, "null_value", "a.parquet row 4: required column 'text' is null"),
+    ]
+    assert json.loads(result.quarantine["_raw"][0]) == {"text": "\ufffd\ufffd", "n": 3, "blob": ""}
+
+
+def test_parquet_binary_column_with_every_row_valid(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"text": pa.array([b"a", b"b"], pa.binary())}), tmp_path / "a.parquet")
+    result = ingest_files(tmp_path, {"text": "string"}, [tmp_path / "a.parquet"])
+    assert result.rows["text"].to_list() == ["a", "b"] and result.quarantine.is_empty()
+
+
+def test_parquet_binary_number_columns_parse_like_csv_text(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"n": pa.array([b"7", b"x"], pa.binary())}), tmp_path / "a.parquet")
+    result = ingest_files(tmp_path, {"n": "int"}, [tmp_path / "a.parquet"])
+    assert result.rows["n"].to_list() == [7]
+    assert result.quarantine.select("_reason", "_detail").rows() == [
+        ("wrong_type", "a.parquet row 2: column 'n' should be int, got 'x'")
+    ]
+
+
+def test_quarantined_parquet_rows_of_any_type_keep_their_raw_text(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "text": pa.array([None], pa.string()),
+            "bins": pa.array([[b"\xff", b"a"]], pa.list_(pa.binary())),
+            "nested": pa.array([{"b": b"z"}], pa.struct([("b", pa.binary())])),
+            "day": pa.array([0], pa.date32()),
+            "money": pa.array([1], pa.decimal128(5, 2)),
+        }
+    )
+    pq.write_table(table, tmp_path / "a.parquet")
+    result = ingest_files(tmp_path, {"text": "string"}, [tmp_path / "a.parquet"])
+    assert problems(result)[0][:2] == (1, "null_value")
+    assert json.loads(problems(result)[0][2])["bins"] == ["\ufffd", "a"]
+
+
+def test_csv_header_that_is_not_utf8_fails_the_file(tmp_path: Path) -> None:
+    with pytest.raises(SourceReadError, match=r"a\.csv: the CSV header \(line 1\) is not valid UTF-8"):
+        read(tmp_path, "a.csv", b"te\xffxt,n\nhello,1\nworld,2\n", {"text": "string?"})
+
+
+def test_csv_header_with_an_unbalanced_quote_fails_the_file(tmp_path: Path) -> None:
+    with pytest.raises(SourceReadError, match=r"a\.csv: the CSV header \(line 1\) is not valid CSV"):
+        read(tmp_path, "a.csv", '"text,n\nhello,1\nworld,2\n', {"text": "string?"})
+
+
+def test_csv_row_with_an_unbalanced_quote_is_one_entry_holding_the_rest(tmp_path: Path) -> None:
+    result = read(tmp_path, "a.csv", 'text,n\nok,1\n"open,2\nlost,3\nalso,4\n', {"text": "string", "n": "int"})
+
+    assert result.rows["_source_line"].to_list() == [2]
+    assert problems(result) == [(3, "malformed_csv_row", '"open,2\nlost,3\nalso,4')]
+    assert "never closed" in result.quarantine["_detail"][0]
+    assert_counts_add_up(result)
+
+
+def test_one_column_csv_does_not_swallow_lines_into_an_open_quote(tmp_path: Path) -> None:
+    result = read(tmp_path, "a.csv", 'text\nok\n"open\nlost\n', {"text": "string"})
+    assert result.rows["text"].to_list() == ["ok"]
+    assert [(line, reason) for line, reason, _ in problems(result)] == [(3, "malformed_csv_row")]
+
+
+LONG = "x" * 200_000
+
+
+@pytest.mark.parametrize("name", ["a.jsonl", "a.json", "a.csv", "a.parquet"])
+def test_a_cell_longer_than_pythons_csv_limit_is_kept_from_every_format(tmp_path: Path, name: str) -> None:
+    frame = pl.DataFrame({"text": [LONG, "short"], "n": [1, 2]})
+    path = tmp_path / name
+    {
+        "a.jsonl": lambda: path.write_text(jsonl(*frame.to_dicts())),
+        "a.json": lambda: path.write_text(json.dumps(frame.to_dicts())),
+        "a.csv": lambda: frame.write_csv(path),
+        "a.parquet": lambda: frame.write_parquet(path),
+    }[name]()
+    result = ingest_files(tmp_path, TEXT_AND_N, [path])
+    assert result.rows["text"].to_list() == [LONG, "short"] and result.quarantine.is_empty()
+
+
+def test_zero_byte_parquet_is_an_empty_file_like_the_other_formats(tmp_path: Path) -> None:
+    for name in ("a.jsonl", "a.json", "a.csv", "a.parquet"):
+        (tmp_path / name).write_bytes(b"")
+    files = sorted(tmp_path.iterdir())
+    result = ingest_files(tmp_path, TEXT_AND_N, files)
+
+    assert result.rows.is_empty() and result.rows_in == 0
+    assert result.quarantine.select("_source_file", "_source_line", "_reason").rows() == [
+        (name, None, "empty_file") for name in ("a.csv", "a.json", "a.jsonl", "a.parquet")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "write"),
+    [
+        ("a.csv", lambda p: p.write_text("text,n\n")),
+        ("a.json", lambda p: p.write_text("[]")),
+        ("a.parquet", lambda p: pl.DataFrame({"text": [], "n": []}).write_parquet(p)),
+    ],
+)
+def test_a_file_with_no_records_is_reported_whatever_its_format(tmp_path: Path, name: str, write) -> None:
+    write(tmp_path / name)
+    result = ingest_files(tmp_path, TEXT_AND_N, [tmp_path / name])
+    assert result.quarantine.select("_source_file", "_reason").rows() == [(name, "empty_file")]
+
+
+def test_broken_links_in_a_source_folder_are_quarantined_not_skipped(tmp_path: Path) -> None:
+    (tmp_path / "ok.jsonl").write_text(jsonl({"text": "a", "n": 1}))
+    (tmp_path / "dangling.jsonl").symlink_to(tmp_path / "nowhere.jsonl")
+    (tmp_path / "loop.jsonl").symlink_to(tmp_path / "loop.jsonl")
+    os.mkfifo(tmp_path / "pipe.jsonl")  # reading it would block for ever
+    source = FileSource(path=str(tmp_path), columns=TEXT_AND_N)
+
+    assert source.partition_keys() == ["dangling.jsonl", "loop.jsonl", "ok.jsonl", "pipe.jsonl"]
+    result = read_source(source, source.files(), partition_key=None)
+    assert result.rows["_source_file"].to_list() == ["ok.jsonl"]
+    assert result.quarantine.select("_source_file", "_source_line", "_reason", "_detail").rows() == [
+        (
+            "dangling.jsonl",
+            None,
+            "broken_link",
+            f"dangling.jsonl: a symbolic link to {tmp_path}/nowhere.jsonl, which does not exist",
+        ),
+        (
+            "loop.jsonl",
+            None,
+            "broken_link",
+            f"loop.jsonl: a symbolic link to {tmp_path}/loop.jsonl, which loops back on itself",
+        ),
+        ("pipe.jsonl", None, "not_a_regular_file", "pipe.jsonl: not a regular file (a FIFO), so it is not read"),
+    ]
+    assert result.rows_in == 1
+
+
+def test_a_folder_holding_only_broken_links_is_still_reported(tmp_path: Path) -> None:
+    (tmp_path / "gone.jsonl").symlink_to(tmp_path / "nowhere.jsonl")
+    source = FileSource(path=str(tmp_path), columns=TEXT_AND_N)
+    result = read_source(source, source.files(), partition_key=None)
+    assert result.quarantine["_reason"].to_list() == ["broken_link"]
+
+
+@pytest.mark.parametrize(
+    ("bom", "codec"),
+    [(codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"), (codecs.BOM_UTF32_LE, "utf-32-le")],
+)
+@pytest.mark.parametrize("name", ["a.jsonl", "a.json", "a.csv"])
+def test_text_files_with_a_utf16_or_utf32_byte_order_mark_are_read(
+    tmp_path: Path, bom: bytes, codec: str, name: str
+) -> None:
+    text = {
+        "a.jsonl": jsonl({"text": "caf\u00e9", "n": 1}, {"text": "\u4e2d", "n": 2}),
+        "a.json": json.dumps([{"text": "caf\u00e9", "n": 1}, {"text": "\u4e2d", "n": 2}]),
+        "a.csv": "text,n\ncaf\u00e9,1\n\u4e2d,2\n",
+    }[name]
+    result = read(tmp_path, name, bom + text.encode(codec), TEXT_AND_N)
+    assert result.rows.select("_source_line", "text", "n").rows()[1][1:] == ("\u4e2d", 2)
+    assert result.quarantine.is_empty()
+
+
+def test_a_byte_order_mark_on_bytes_of_another_encoding_fails_naming_the_file(tmp_path: Path) -> None:
+    with pytest.raises(
+        SourceReadError, match=r"a\.jsonl: starts with a UTF-16 byte-order mark but is not valid UTF-16"
+    ):
+        read(tmp_path, "a.jsonl", codecs.BOM_UTF16_LE + b'{"n": 1}\n', TEXT_AND_N)  # an odd number of bytes
