@@ -670,7 +670,7 @@ def _records_frame(lines: list[int], records: list[dict[str, Any]], source: File
         return frame
     try:
         carried = pl.from_dicts(extras, infer_schema_length=None, strict=False)
-    except pl.exceptions.PolarsError as exc:
+    except (pl.exceptions.PolarsError, TypeError) as exc:  # a list mixing types is a TypeError
         raise SourceReadError(
             f"{file}: the extra columns cannot be stored as a table ({exc})",
             hint="declare a column that mixes objects, arrays and scalars as 'json?' to carry it as text",
