@@ -34,9 +34,12 @@ class C4QualityFilter(Filter):
       as "Dr. Smith" counts as an end (the count errs high, i.e. lenient).
 
     Run it after :class:`~operators.text.refine.c4_line_cleaner.C4LineCleanerRefiner`, as C4 did: sentences are then
-    counted over the kept lines, and the other rules see the cleaned page, as in the reference code (TFDS
-    ``clean_page`` checks them only on lines that survived the punctuation and length rules). Run it before the
-    cleaner to apply them to the raw page, the literal reading of the paper's "any page that contained".
+    counted over the kept lines, and the other rules see the lines the reference code (TFDS ``clean_page``) checks
+    them on: those that survived the punctuation and length rules, including a "javascript" or policy line that
+    holds "lorem ipsum" and a policy line that holds ``{`` (``clean_page`` looks for lorem ipsum before dropping
+    "javascript" lines and for ``{`` before dropping policy lines; the cleaner keeps such lines for this filter).
+    Run it before the cleaner to apply the rules to the raw page, the literal reading of the paper's "any page
+    that contained".
 
     Differences from datatrove's ``C4QualityFilter``: it requires 5 sentences per page and 3 words per line; the
     paper (and TFDS) say 3 sentences and 5 words, which we follow. Its bad-words rule is a separate

@@ -91,3 +91,21 @@ def test_output_keys_leave_the_input_alone():
         "clean": "The garden is open all year round.",
         "dropped": 1,
     }
+
+
+def test_lines_carrying_page_evidence_stay_for_the_page_rules():
+    """clean_page looks for "lorem ipsum" before dropping a "javascript" line and for "{" before dropping a policy
+    line: such a line stays, so that C4QualityFilter after the cleaner rejects the page as the reference does."""
+    lorem_on_javascript = "Enable JavaScript to read the lorem ipsum text.\nThe river is wide and deep."
+    curly_on_policy = "Our privacy policy is at {site} for you.\nThis site uses cookies to track you."
+    curly_on_javascript = "Enable JavaScript to see {comments} below.\nThe river is wide and deep."
+    assert clean([lorem_on_javascript, curly_on_policy, curly_on_javascript]) == [
+        (lorem_on_javascript, 0),  # "lorem ipsum" is looked for before "javascript" lines are dropped
+        ("Our privacy policy is at {site} for you.", 1),  # "{" is looked for before policy lines are dropped
+        ("The river is wide and deep.", 1),  # "javascript" drops the line before "{" is looked at
+    ]
+
+
+def test_evidence_on_a_line_failing_punctuation_or_length_is_never_seen():
+    page = "Lorem ipsum dolor sit.\nUse {braces} here\nThe river is wide and deep."  # 4 words; no end mark
+    assert clean([page]) == [("The river is wide and deep.", 2)]

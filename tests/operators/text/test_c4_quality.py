@@ -2,9 +2,14 @@
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from operators.errors import OperatorParameterError
+from operators.sequential import Sequential
 from operators.text.filter.c4_quality import C4QualityFilter
+from operators.text.refine.c4_line_cleaner import C4LineCleanerRefiner
+from tests.support import frame
 
 THREE_SENTENCES = "The river is wide. It floods in spring! Do the farmers mind?"
 
@@ -102,3 +107,83 @@ def test_bad_words_match_whole_words_in_any_case():
 def test_blank_bad_word_is_refused():
     with pytest.raises(OperatorParameterError, match="blank"):
         C4QualityFilter(bad_words=("ok", " "))
+
+
+# --- after the line cleaner, as in C4: the page rules see what the reference's clean_page sees ---
+
+PROSE = "The river is wide and deep."
+
+
+def after_cleaner(pages: list[str], **params: object) -> tuple[list[str], dict[str, str]]:
+    """Kept row ids and ``{row id: reason}`` of ``Sequential(C4LineCleanerRefiner(), C4QualityFilter())``."""
+    stage = Sequential(C4LineCleanerRefiner(), C4QualityFilter(**params))
+    result = stage.run([frame(pages)])
+    rejected = (
+        dict(result.rejected.select("_row_id", "_reject_rule").iter_rows()) if result.rejected is not None else {}
+    )
+    return result.kept["_row_id"].to_list(), rejected
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("Please enable JavaScript, lorem ipsum dolor sit.", "c4_lorem_ipsum"),  # lorem is checked first
+        ("Read our privacy policy, lorem ipsum dolor sit.", "c4_lorem_ipsum"),
+        ("Read our privacy policy at {site} right now.", "c4_curly_bracket"),  # "{" comes before policy
+        ("Please enable JavaScript to see {comments} here.", None),  # "javascript" comes before "{"
+        ("Lorem ipsum dolor sit amet.", "c4_lorem_ipsum"),  # 5 words: the line reaches the rules
+        ("Lorem ipsum dolor sit.", None),  # 4 words: dropped for its length before any rule sees it
+        ("Read the {terms of use} first...", None),  # an ellipsis drops it first
+    ],
+)
+def test_page_rules_see_the_lines_the_cleaner_drops(line: str, reason: str | None):
+    kept, rejected = after_cleaner([f"{THREE_SENTENCES}\n{line}\n{PROSE}"], min_sentences=0)
+    assert (kept, rejected) == (([], {"r0": reason}) if reason else (["r0"], {}))
+
+
+def test_lorem_ipsum_is_reported_before_a_curly_bracket_on_an_earlier_line():
+    page = f"Read our privacy policy at {{site}} right now.\nEnable JavaScript for the lorem ipsum here.\n{PROSE}"
+    assert after_cleaner([page], min_sentences=0) == ([], {"r0": "c4_lorem_ipsum"})
+
+
+POLICY = ["terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies"]
+
+
+def clean_page(page: str) -> str | None:
+    """The reference's line loop (TFDS ``c4_utils.clean_page``) restated: the cleaned page, or the page rule that
+    rejects it (lorem ipsum reported first, as the filter reports its first failing rule). Citations, over-long
+    words, bad words and the sentence count are left out."""
+    kept, curly = [], False
+    for raw in page.split("\n"):
+        line, lower = raw.strip(), raw.strip().lower()
+        if not line.endswith((".", "?", "!", '"')) or line.endswith("...") or len(line.split()) < 5:
+            continue
+        if "lorem ipsum" in lower:
+            return "c4_lorem_ipsum"
+        if "javascript" in lower:
+            continue
+        curly = curly or "{" in line
+        if not any(phrase in lower for phrase in POLICY):
+            kept.append(line)
+    return "c4_curly_bracket" if curly else "\n".join(kept)
+
+
+fragments = st.sampled_from(["the river", "is wide", "JavaScript", "privacy policy", "lorem ipsum", "{", "and deep"])
+lines_ = st.builds(
+    lambda words, end: " ".join(words) + end, st.lists(fragments, min_size=1, max_size=4), st.sampled_from('.!"?…')
+)
+
+
+@settings(max_examples=40, derandomize=True, database=None, deadline=None)
+@given(st.lists(st.lists(lines_ | st.sampled_from(["...", "", "  "]), max_size=5).map("\n".join), min_size=1))
+def test_the_stage_decides_as_the_reference_clean_page(pages: list[str]):
+    stage = Sequential(C4LineCleanerRefiner(), C4QualityFilter(min_sentences=0))
+    result = stage.run([frame(pages)])
+    rejected = (
+        dict(result.rejected.select("_row_id", "_reject_rule").iter_rows()) if result.rejected is not None else {}
+    )
+    cleaned = dict(result.kept.select("_row_id", "text").iter_rows())
+    for index, page in enumerate(pages):
+        expected = clean_page(page)
+        got = rejected.get(f"r{index}") or cleaned[f"r{index}"]
+        assert got == expected, page
