@@ -662,6 +662,12 @@ def test_csv_row_with_an_unbalanced_quote_is_one_entry_holding_the_rest(tmp_path
     assert_counts_add_up(result)
 
 
+def test_csv_quote_followed_by_text_is_a_malformed_row_not_a_guess(tmp_path: Path) -> None:
+    result = read(tmp_path, "a.csv", 'text,n\n"a"x,1\nok,2\n', TEXT_AND_N)
+    assert result.rows["text"].to_list() == ["ok"]
+    assert [(line, reason) for line, reason, _ in problems(result)] == [(2, "malformed_csv_row")]
+
+
 def test_one_column_csv_does_not_swallow_lines_into_an_open_quote(tmp_path: Path) -> None:
     result = read(tmp_path, "a.csv", 'text\nok\n"open\nlost\n', {"text": "string"})
     assert result.rows["text"].to_list() == ["ok"]
