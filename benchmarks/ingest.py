@@ -76,6 +76,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--baseline", type=Path, help="another checkout of the project to compare with")
+    parser.add_argument("--baseline-name", default="baseline", help="what the baseline is, e.g. a commit")
     args = parser.parse_args()
     path = corpus(args.lines, args.seed)
     trees = {"this": HERE.parent} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
@@ -91,6 +92,7 @@ def main() -> None:
         "lines": args.lines,
         "bytes": path.stat().st_size,
         "repeat": args.repeat,
+        "baseline": args.baseline_name if args.baseline else None,
         "medians": medians,
         "runs": runs,
         "machine": describe("polars", "pyarrow", "numpy"),
@@ -109,7 +111,11 @@ def main() -> None:
     if "baseline" in medians:
         ratio = {key: medians["this"][key] / medians["baseline"][key] for key in ("cpu_s", "wall_s")}
         report["ratio"] = ratio
-        lines += ["", f"Ratio this / baseline: CPU {ratio['cpu_s']:.3f}, wall {ratio['wall_s']:.3f}."]
+        lines += [
+            "",
+            f"Baseline: {args.baseline_name}.",
+            f"Ratio this / baseline: CPU {ratio['cpu_s']:.3f}, wall {ratio['wall_s']:.3f}.",
+        ]
     lines += ["", "Re-run: `.venv/bin/python benchmarks/ingest.py --baseline <other checkout>`", ""]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "ingest.json").write_text(json.dumps(report, indent=2) + "\n")
