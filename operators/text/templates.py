@@ -198,6 +198,59 @@ PHI4_REWRITE = PromptTemplate(
 """Phi-4-style rewriting of organic seeds into synthetic, didactic text (Abdin et al., Phi-4 Technical Report,
 2024, sec. 2: rewrite-and-augment of web content). For ``prompted_refiner`` or ``prompted_generator``."""
 
+TEXT2QA_GRADE = PromptTemplate(
+    name="text2qa_grade",
+    version="1",
+    system="You grade question-answer pairs written from a source text.",
+    template=(
+        "Grade the pair from 1 to 5 on four dimensions: question_quality (clear, specific, self-contained), "
+        "answer_alignment (the answer answers exactly this question), answer_verifiability (the answer can be "
+        "checked against the text and is right), downstream_value (useful for training or evaluating a model). "
+        "Answer with JSON holding those four keys and a one-sentence rationale.\n\nText:\n{{ text }}\n\n"
+        "Question: {{ question }}\nAnswer: {{ answer }}"
+    ),
+)
+"""The four dimensions of DataFlow's Text2QASampleEvaluator, for ``prompted_structured`` with
+``TEXT2QA_GRADE_SCHEMA``; keep pairs with ``row_filter`` (e.g. ``answer_verifiability >= 4``)."""
+
+TEXT2QA_GRADE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        **{
+            name: {"type": "integer", "minimum": 1, "maximum": 5}
+            for name in ("question_quality", "answer_alignment", "answer_verifiability", "downstream_value")
+        },
+        "rationale": {"type": "string"},
+    },
+    "required": ["question_quality", "answer_alignment", "answer_verifiability", "downstream_value", "rationale"],
+}
+
+BENCH_ANSWER = PromptTemplate(
+    name="bench_answer",
+    version="1",
+    system="You answer benchmark questions. Think step by step, then give the final answer.",
+    template=(
+        "{{ question }}\n\nReason step by step, then write the final answer alone on the last line as "
+        "\\boxed{<answer>}."
+    ),
+)
+"""Answers for a benchmark (DataFlow's BenchAnswerGenerator), for ``prompted_generator``; ``answer_match`` reads
+the boxed answer."""
+
+ANSWER_EQUIVALENCE = PromptTemplate(
+    name="answer_equivalence",
+    version="1",
+    system="You check whether a model's answer matches the reference answer of a question.",
+    template=(
+        "Question: {{ question }}\nReference answer: {{ gold }}\nModel's answer: {{ prediction }}\n\n"
+        "Do the two answers mean the same (same value, same entity, equivalent expression; wording and units "
+        'written differently do not matter)? Answer with JSON only: {"score": 1 if they match else 0, '
+        '"rationale": <one sentence>}.'
+    ),
+)
+"""LLM-judge matching for a benchmark evaluation (DataFlow's BenchDatasetEvaluator in semantic mode), for
+``prompted_evaluator(min_score=0, max_score=1)``; ``bench_accuracy`` averages the scores."""
+
 SCORE_RANGES: dict[str, tuple[float, float]] = {
     FINEWEB_EDU.name: (0, 5),
     TEXTBOOK_QUALITY.name: (1, 5),
@@ -206,5 +259,6 @@ SCORE_RANGES: dict[str, tuple[float, float]] = {
     DEITA_QUALITY.name: (1, 6),
     REWARD.name: (1, 10),
     TREEINSTRUCT.name: (1, 100),
+    ANSWER_EQUIVALENCE.name: (0, 1),
 }
 """``min_score, max_score`` to give ``prompted_evaluator`` with each score template."""
