@@ -34,3 +34,16 @@ DIALOGUE_QUALITY = PromptTemplate(
         "exemplary). " + _JSON_SCORE
     ),
 )
+
+TOOL_TASK_FEASIBILITY = PromptTemplate(
+    name="tool_task_feasibility_judge",
+    version="1",
+    system="You check whether tool-use tasks can be carried out with the tools given.",
+    template=(
+        "Task: {{ task }}\n\nTools (JSON Schema):\n{{ tools }}\n\nRate from 1 to 5 whether the task is complete "
+        "and feasible: every step it needs is covered by a tool, the arguments can be filled from the task or from "
+        "earlier results, and the steps fit together (1: cannot be done with these tools; 5: clearly doable). "
+        + _JSON_SCORE
+    ),
+)
+"""After DataFlow's CompositionTaskFilter, for ``prompted_filter`` over the rows of ``tool_task_synthesizer``."""

@@ -11,9 +11,10 @@ from operators.conversations.generate.tool_task_synthesizer import ToolTaskSynth
 from operators.conversations.generate.tool_trajectory_synthesizer import ToolTrajectorySynthesizer
 from operators.conversations.messages import MESSAGES, message
 from operators.conversations.refine.chat_format import ChatFormatRefiner
-from operators.conversations.templates import DIALOGUE_CONSISTENCY
+from operators.conversations.templates import DIALOGUE_CONSISTENCY, TOOL_TASK_FEASIBILITY
 from operators.conversations.tools import call_problems, tool_problems
 from operators.general.evaluate.prompted_evaluator import PromptedEvaluator
+from operators.general.filter.prompted_filter import PromptedFilter
 from tests.support import ScriptedLLM, as_json, frame
 
 WEATHER = {
@@ -157,3 +158,10 @@ def test_dialogue_judges_render_the_conversation():
 def test_turns_are_bounded(turns_asked):
     with pytest.raises(Exception, match="turns"):
         DialogueSynthesizer(turns=turns_asked)
+
+
+def test_task_feasibility_judge_filters_tool_tasks():
+    df = frame(["Rain in Oslo?", "Book a flight"], column="task", tools=[json.dumps([WEATHER])] * 2)
+    llm = ScriptedLLM(lambda prompt: as_json({"score": 5 if "Rain" in prompt else 1, "rationale": "r"}))
+    result = PromptedFilter(prompt=TOOL_TASK_FEASIBILITY, keep_min=4).run(df, llm=llm)
+    assert result.kept["task"].to_list() == ["Rain in Oslo?"] and '"get_weather"' in llm.prompts[0]
