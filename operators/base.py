@@ -423,7 +423,10 @@ class DatasetEvaluator(Operator):
             part = df if partition is None else df.filter(pl.col(PARTITION) == partition)
             metrics = self.evaluate(part, *others, **engines, **bound)
             table = metrics.frame().with_columns(pl.lit([], pl.List(pl.String)).alias(PARENT_IDS))
-            tables.append(table if partition is None else table.with_columns(pl.lit(partition).alias(PARTITION)))
+            # The partition column is kept whenever the input has one (null in an unpartitioned pipeline), as the
+            # step's declared columns say.
+            partitioned = PARTITION in df.columns
+            tables.append(table.with_columns(pl.lit(partition, pl.String).alias(PARTITION)) if partitioned else table)
             if partition is None or len(partitions) == 1:
                 merged = metrics
         table = pl.concat(tables, how="diagonal_relaxed")
@@ -434,6 +437,7 @@ class DatasetEvaluator(Operator):
                 pl.col("bucket").fill_null(""),
                 *([pl.col(PARTITION)] if PARTITION in table.columns else []),
                 separator="|",
+                ignore_nulls=True,  # a null partition leaves the id as in an input without the column
             ).alias(ROW_ID)
         )
         ids = [hashlib.blake2b(key.encode(), digest_size=8).hexdigest() for key in keyed[ROW_ID]]
