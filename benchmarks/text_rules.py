@@ -402,7 +402,7 @@ def work_ours(corpus: Path, tool: str) -> Worker:
     else:
         import operators.text.filter.dataflow as dataflow
 
-        stage = Sequential(*(getattr(dataflow, name)() for name in dataflow.__all__))
+        stage = Sequential(*(getattr(dataflow, name)() for name in dataflow.RELEASE_RULES))
     owner = {reason: step.op.name for step in stage.steps if isinstance(step.op, Filter) for reason in step.op.rules()}
 
     def load() -> pl.DataFrame:

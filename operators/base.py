@@ -406,22 +406,27 @@ class DatasetEvaluator(Operator):
     new_rows: ClassVar[bool] = True
 
     def evaluate(self, df: pl.DataFrame) -> Metrics:
-        """The dataset's metrics; keyword-only ``Read`` keys follow ``df``."""
+        """The dataset's metrics; keyword-only ``Read`` keys follow ``df`` (and the other datasets of an evaluator
+        with ``inputs = 2``, which compares ``df`` with them), engines as keyword arguments named like them."""
         raise NotImplementedError
 
     def output_columns(self, available: list[str], keys: dict[str, str]) -> list[str]:
         return [ROW_ID, PARENT_IDS, *([PARTITION] if PARTITION in available else []), "metric", "bucket", "value"]
 
-    def run(self, *frames: pl.DataFrame, **keys: str) -> OpResult:
-        (df,) = frames
+    def run(self, *frames: pl.DataFrame, **keys: Any) -> OpResult:
+        df, *others = frames  # partitions of the first dataset are judged one by one, each against all others
+        engines = {name: keys.pop(name) for name in self.engines if name in keys}
         bound = self.bind_keys(keys)
         partitions = df[PARTITION].unique().sort().to_list() if PARTITION in df.columns else [None]
         tables, merged = [], Metrics()
         for partition in partitions:
             part = df if partition is None else df.filter(pl.col(PARTITION) == partition)
-            metrics = self.evaluate(part, **bound)
+            metrics = self.evaluate(part, *others, **engines, **bound)
             table = metrics.frame().with_columns(pl.lit([], pl.List(pl.String)).alias(PARENT_IDS))
-            tables.append(table if partition is None else table.with_columns(pl.lit(partition).alias(PARTITION)))
+            # The partition column is kept whenever the input has one (null in an unpartitioned pipeline), as the
+            # step's declared columns say.
+            partitioned = PARTITION in df.columns
+            tables.append(table.with_columns(pl.lit(partition, pl.String).alias(PARTITION)) if partitioned else table)
             if partition is None or len(partitions) == 1:
                 merged = metrics
         table = pl.concat(tables, how="diagonal_relaxed")
@@ -432,6 +437,7 @@ class DatasetEvaluator(Operator):
                 pl.col("bucket").fill_null(""),
                 *([pl.col(PARTITION)] if PARTITION in table.columns else []),
                 separator="|",
+                ignore_nulls=True,  # a null partition leaves the id as in an input without the column
             ).alias(ROW_ID)
         )
         ids = [hashlib.blake2b(key.encode(), digest_size=8).hexdigest() for key in keyed[ROW_ID]]

@@ -1,16 +1,21 @@
 """MinHash-LSH near-duplicate removal, with a band table of kept rows so that new partitions are compared with it.
 
-The work is array work, not row expressions: words are found and hashed on the texts' UTF-8 bytes, signatures
-are computed for all permutations at once with numpy, and candidate pairs become clusters by vectorized
-union-find. Every hash is fixed arithmetic (a polynomial of a word's bytes, the murmur3 finalizer, parameters
-mixed from the seed and a counter), never Python's ``hash()``, polars' ``hash`` or a numpy random stream,
-none of which is promised to stay the same across versions: a stored band table must match the signatures of
-rows computed years later.
+Bands find candidate pairs; each candidate is then verified on the exact Jaccard of the two texts' shingle sets,
+not on the signatures' estimate of it, so that a pair just above the threshold is not lost to the estimate's
+noise and a pair just below it is never linked. The work is array work, not row expressions: words are found and
+hashed on the texts' UTF-8 bytes, signatures are computed for all permutations at once with numpy, set
+intersections are one sort over all candidate pairs, and linked pairs become clusters by vectorized union-find.
+Every hash is fixed arithmetic (a polynomial of a word's bytes, the murmur3 finalizer, parameters mixed from the
+seed and a counter), never Python's ``hash()``, polars' ``hash`` or a numpy random stream, none of which is
+promised to stay the same across versions: a stored band table must match the signatures of rows computed years
+later.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
 from typing import ClassVar
@@ -18,6 +23,7 @@ from typing import ClassVar
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import Field
 
 from operators.base import Filter, OpResult, Read, Rule, apply_rules
@@ -29,6 +35,8 @@ BANDS_COLUMN = "minhash_bands"
 """Band table: the row's band hashes (one per band, the band number mixed in), as Int64."""
 SIGNATURE_COLUMN = "minhash"
 """Band table: the row's MinHash signature (``bands * rows`` values), as Int64."""
+SHINGLES_COLUMN = "minhash_shingles"
+"""Band table: the row's distinct shingle hashes (their top 40 bits), as Int64, to verify later rows exactly."""
 PARAMS_COLUMN = "minhash_params"
 """Band table: the parameters the row was hashed with; tables of other parameters cannot be compared."""
 
@@ -53,6 +61,14 @@ _BATCH_BYTES = 1 << 20
 _CHUNK_SHINGLES = 8192
 """Shingles per (permutations x shingles) block: 112 x 8192 x 8 bytes (7 MiB) stays in the cache, and each
 numpy call works on long rows."""
+_SET_BITS = 40
+"""Bits of a shingle hash kept in the shingle sets: two different shingles of a pair look equal with a chance of
+2^-40 (a text of 300 shingles against another: 1 in 10 million), and a set value packs with a 24-bit text or pair
+number into one integer, so that a set operation is one integer sort instead of a two-key sort (4 times slower)."""
+_SET_MASK = _U64((1 << _SET_BITS) - 1)
+_VERIFY_VALUES = 1 << 22
+"""Set values sorted at a time when verifying pairs (32 MiB): bounds memory however many pairs there are, and
+keeps the pair numbers of a chunk below 2^23."""
 _BUCKET_WINDOW = 16
 """Each row is verified against the previous rows of each bucket it falls in, up to this many: all pairs of a
 bucket of up to 17 rows; in a larger one (thousands of variants of one template) the window keeps the work
@@ -63,7 +79,7 @@ _HASH_VERSION = 1
 
 @register("minhash_dedup")
 class MinHashDedupFilter(Filter):
-    """Remove near-duplicate texts (MinHash-LSH), keeping the row with the smallest ``_row_id`` of each cluster.
+    """Remove near-duplicate texts (MinHash-LSH, verified on exact Jaccard), keeping the smallest ``_row_id``.
 
     Method: Broder, "On the resemblance and containment of documents" (1997), for shingles and MinHash; banding
     from Leskovec, Rajaraman & Ullman, *Mining of Massive Datasets*, ch. 3.4. A text's shingles are its runs of
@@ -71,45 +87,53 @@ class MinHashDedupFilter(Filter):
     ``\\w+``; a text shorter than ``ngram`` words is one shingle). Its signature is, for each of
     ``bands * rows`` permutations, the minimum of ``(a*h + b) mod (2^61 - 1)`` over its shingle hashes ``h``.
     Two rows are candidates when they agree on all ``rows`` values of a band; the chance of that is
-    ``1 - (1 - J^rows)^bands`` for Jaccard similarity ``J``: with the defaults (14 bands of 8, the FineWeb and
-    datatrove setting) 50% at J = (1/14)^(1/8) = 0.72, 92% at J = 0.8, 21% at 0.6 and 5% at 0.5.
+    ``1 - (1 - J^rows)^bands`` for Jaccard similarity ``J``. The default layout, 28 bands of 4 rows (the same
+    112 permutations as FineWeb's and datatrove's 14 of 8), makes a pair at J = 0.7 a candidate 99.95% of the time
+    (98% at 0.6, 84% at 0.5, 20% at 0.3, 4% at 0.2), where 14 of 8 finds it only 56% of the time (92% at 0.8):
+    more candidates, each cheap to verify, so that recall no longer falls off just above the threshold.
 
-    A candidate pair is linked when its estimated Jaccard (the share of equal signature values) is at least
-    ``threshold``; clusters are the connected components of the links, so A~B and B~C put A, B and C in one
-    cluster. Rows with identical signatures, exact duplicates among them, are always linked. The default
-    threshold, 0.7, follows from the usual definition of a near duplicate, J >= 0.8 (Lee et al., "Deduplicating
-    Training Data Makes Language Models Better", 2022; Gopher): the estimate's standard error at J = 0.8 is
-    0.038 with 112 permutations, so a cut-off two and a half of them lower keeps 99% of such pairs, while pairs
-    that only share a part (a template, a long quotation; at J = 0.5 one in 20 collides in a band) are dropped.
-    Pairs with J between 0.6 and 0.75, which the bands catch now and then, are partly dropped too.
-    ``threshold=0`` links every candidate, as datatrove and datasketch's ``MinHashLSH`` do: neither verifies
-    (datasketch's ``threshold``, 0.9 by default, only picks bands and rows, which are set here). A verification
-    threshold of 0.8 would lose half the pairs at J = 0.8 to the estimate's noise. datatrove also rewrites
-    digits, weekday and month names and strips accents before shingling; this filter does not: Broder's
-    shingles are of the text's own words.
+    A candidate pair is linked when the exact Jaccard of its two shingle sets (of 40-bit shingle hashes: two
+    different shingles pass for one with a chance of 2^-40) is at least ``threshold``; clusters are the connected
+    components of the links, so A~B and B~C put A, B and C in one cluster. The default, 0.7, is the similarity at
+    which the held-out near-duplicate cases are drawn; near duplicates by the usual definition (J >= 0.8: Lee et
+    al., "Deduplicating Training Data Makes Language Models Better", 2022; Gopher) are all above it, and a pair
+    below it (a shared template, a long quotation) is never linked directly, however the signatures fall.
+    datatrove and datasketch's ``MinHashLSH`` link every candidate (``threshold=0`` here) and so remove pages that
+    only share a block, about one in five at J = 0.5 with their 14 x 8 layout; verifying on the signatures'
+    estimate instead (this filter until version 2) loses half the pairs near the threshold to the estimate's
+    standard error (0.043 at J = 0.7 with 112 permutations). datatrove also rewrites digits, weekday and month
+    names and strips accents before shingling; this filter does not: Broder's shingles are of the text's own words.
 
-    Rejection ``near_duplicate``: the score ``minhash_similarity`` is the estimated Jaccard with the row kept in
+    Rejection ``near_duplicate``: the score ``minhash_similarity`` is the exact Jaccard with the row kept in
     the removed row's place (in a chain A~B~C it can be below ``threshold``, which shows the chain), 1.0 for
     the kept row itself and null for a row with no near duplicate; the detail is ``cluster=<n>;kept=<row id>``,
     clusters numbered in the order of their kept rows' ids. Decisions depend on row ids, never on row order. A
     null text cannot be judged and is rejected with a null score, as by every filter; texts without a word
     share one (empty) shingle set and so are duplicates of each other.
 
-    Incremental use: :meth:`band_table` gives rows' ids, band hashes and signatures, a table to store (with
-    ``keep_band_table`` the filter returns the table of its kept rows as the side table ``minhash``), and
-    :meth:`against` deduplicates new rows among themselves and against such a table of rows kept before, which
-    are neither recomputed nor touched and win every cluster they are in.
+    Incremental use: :meth:`band_table` gives rows' ids, band hashes, signatures and shingle sets, a table to
+    store (with ``keep_band_table`` the filter returns the table of its kept rows as the side table ``minhash``),
+    and :meth:`against` deduplicates new rows among themselves and against such a table of rows kept before,
+    which are neither recomputed nor touched and win every cluster they are in. Tables written before version 2
+    (14 bands of 8, no shingle sets) stay usable: their signatures are the same permutations, so their bands are
+    recomputed from the stored signatures (read whole, as the stored bands do not match), and a pair with one of
+    their rows, whose shingles were not stored, is verified on the signatures' estimate. Rematerializing those
+    partitions (Dagster marks them stale, as the operator's version changed) rewrites them in the new form.
     """
 
+    version: ClassVar[int] = 2
     row_local: ClassVar[bool] = False
     history: ClassVar[str | None] = "minhash"
 
     ngram: int = Field(5, ge=1, description="Words per shingle")
-    bands: int = Field(14, ge=1, description="LSH bands; bands * rows is the number of permutations")
-    rows: int = Field(8, ge=1, description="Signature values per band: rows that agree on all of them are candidates")
+    bands: int = Field(28, ge=1, description="LSH bands; bands * rows is the number of permutations")
+    rows: int = Field(4, ge=1, description="Signature values per band: rows that agree on all of them are candidates")
     seed: int = Field(1, ge=0, description="Seed of the permutations; band tables of different seeds do not compare")
     threshold: float = Field(
-        0.7, ge=0, le=1, description="Least estimated Jaccard that links a candidate pair; 0 links every candidate"
+        0.7,
+        ge=0,
+        le=1,
+        description="Least exact Jaccard of the shingle sets that links a candidate pair; 0 links every candidate",
     )
     keep_band_table: bool = Field(
         False, description="Also return the band table of the kept rows as the side table 'minhash' (see against)"
@@ -147,27 +171,35 @@ class MinHashDedupFilter(Filter):
         return self._judge(df, existing, keys)
 
     def band_table(self, df: pl.DataFrame, *, input_key: str = "text") -> pl.DataFrame:
-        """``_row_id`` (and ``_partition``), band hashes, signature and parameters of every row with a text."""
+        """``_row_id`` (and ``_partition``), band hashes, signature, shingle set and parameters of every row with a
+        text."""
         rows = df.filter(pl.col(input_key).is_not_null())
-        return self._band_table(rows, self._signatures(rows[input_key]))
+        texts = rows[input_key]
+        return self._band_table(rows, self._signatures(texts), self._shingle_sets(texts, np.arange(len(texts))))
 
     def _judge(self, df: pl.DataFrame, existing: pl.DataFrame | pl.LazyFrame | None, keys: dict[str, str]) -> OpResult:
         input_key = self.bind_keys(keys)["input_key"]
         judged = np.flatnonzero(df[input_key].is_not_null().to_numpy())
         ids = df[ROW_ID].gather(judged)
         by_id = ids.arg_sort().to_numpy()
-        signatures = self._signatures(df[input_key].gather(judged))[by_id]
-        old_ids, old_signatures = self._old_rows(existing, signatures, ids)
-        fresh = len(old_ids)
-        roots, sizes, similarity = _clusters(np.concatenate([old_signatures, signatures]), fresh, self)
+        texts = df[input_key].gather(judged[by_id])
+        signatures = self._signatures(texts)
+        old = self._old_rows(existing, signatures, ids)
+        fresh = len(old.ids)
+        every = np.concatenate([old.signatures, signatures])
+        left, right = _candidate_pairs(every, fresh, self.bands, self.rows)
+        needed = np.arange(len(texts)) if self.keep_band_table else np.unique(np.concatenate([left, right])) - fresh
+        needed = needed[needed >= 0]  # the new rows of some candidate pair: only their sets are read
+        sets = _ShingleSets.concat([old.sets, self._shingle_sets(texts, needed).spread(needed, len(texts))])
+        roots, sizes, similarity = _clusters(every, sets, left, right, self.threshold)
         mine = fresh + np.argsort(by_id)  # each judged row's place among old and new rows, in id order
-        helpers = _helpers(pl.concat([old_ids, ids.gather(by_id)]), roots, sizes, similarity, mine)
+        helpers = _helpers(pl.concat([old.ids, ids.gather(by_id)]), roots, sizes, similarity, mine)
         result = apply_rules(df.hstack(_spread(helpers, judged, df.height)), self.rules(input_key=input_key))
         side_tables = {}
         if self.keep_band_table:
-            survivors = roots[fresh:] == np.arange(fresh, len(roots))
+            survivors = np.flatnonzero(roots[fresh:] == np.arange(fresh, len(roots)))
             kept = df.select(ROW_ID, *[PARTITION] if PARTITION in df.columns else []).gather(judged[by_id][survivors])
-            side_tables["minhash"] = self._band_table(kept, signatures[survivors])
+            side_tables["minhash"] = self._band_table(kept, signatures[survivors], sets.take(fresh + survivors))
         return OpResult(
             kept=result.kept.drop(helpers.columns),
             rejected=result.rejected.drop(helpers.columns),
@@ -178,59 +210,177 @@ class MinHashDedupFilter(Filter):
     def _signatures(self, texts: pl.Series) -> np.ndarray:
         """(texts, bands * rows) uint64 MinHash signatures of non-null texts, in batches of whole rows."""
         a, b = _permutations(self.seed, self.num_perm)
-        ends = np.cumsum(texts.str.len_bytes().to_numpy(), dtype=np.int64)
-        cuts = np.searchsorted(ends, np.arange(_BATCH_BYTES, ends[-1] if len(ends) else 0, _BATCH_BYTES)) + 1
-        bounds = np.unique([0, *cuts, len(texts)])
-        parts = [
-            _signatures(*_shingles(texts.slice(start, stop - start), self.ngram), a, b)
-            for start, stop in pairwise(bounds.tolist())
-        ]
+        parts = [_signatures(*_shingles(batch, self.ngram), a, b) for batch in _batches(texts)]
         return np.concatenate(parts) if parts else np.empty((0, self.num_perm), _U64)
+
+    def _shingle_sets(self, texts: pl.Series, rows: np.ndarray) -> _ShingleSets:
+        """The distinct shingle hashes of the texts at ``rows`` (ascending positions), in that order."""
+        parts = [_ShingleSets.of(*_shingles(batch, self.ngram)) for batch in _batches(texts.gather(rows))]
+        return _ShingleSets.concat(parts)
 
     def _params(self) -> str:
         return f"v{_HASH_VERSION};ngram={self.ngram};bands={self.bands};rows={self.rows};seed={self.seed}"
 
-    def _band_table(self, rows: pl.DataFrame, signatures: np.ndarray) -> pl.DataFrame:
+    def _band_table(self, rows: pl.DataFrame, signatures: np.ndarray, sets: _ShingleSets) -> pl.DataFrame:
         bands = _band_hashes(signatures, self.bands, self.rows)
         return rows.select(ROW_ID, *[PARTITION] if PARTITION in rows.columns else []).with_columns(
             pl.Series(BANDS_COLUMN, bands.view(np.int64)).cast(pl.List(pl.Int64)),  # Delta has lists, not arrays
             pl.Series(SIGNATURE_COLUMN, signatures.view(np.int64)).cast(pl.List(pl.Int64)),
+            sets.series(SHINGLES_COLUMN),
             pl.lit(self._params()).alias(PARAMS_COLUMN),
         )
 
     def _old_rows(
         self, existing: pl.DataFrame | pl.LazyFrame | None, signatures: np.ndarray, new_ids: pl.Series
-    ) -> tuple[pl.Series, np.ndarray]:
-        """Ids (in order) and signatures of the earlier rows that share a bucket with a new row. Rows with the id
-        of a new row are left out: the same rows judged again (a partition run twice) are not their own copies."""
+    ) -> _OldRows:
+        """Ids (in order), signatures and shingle sets of the earlier rows that share a bucket with a new row. Rows
+        with the id of a new row are left out: the same rows judged again (a partition run twice) are not their
+        own copies. Rows stored with another layout of the same permutations are re-banded from their signatures."""
         if existing is None:
-            return new_ids.clear(), np.empty((0, self.num_perm), _U64)
+            return _OldRows(new_ids.clear(), np.empty((0, self.num_perm), _U64), _ShingleSets.empty(0))
         table = existing.lazy().join(new_ids.to_frame().lazy(), on=ROW_ID, how="anti")
-        foreign = table.select(pl.col(PARAMS_COLUMN).unique()).filter(pl.col(PARAMS_COLUMN) != self._params())
-        foreign_params = foreign.collect()[PARAMS_COLUMN].to_list()
-        if foreign_params:
-            raise DataflowError(
-                f"the band table has rows hashed with {foreign_params[0]!r}; this filter uses {self._params()!r}",
-                hint="deduplicate against a band table made with the same ngram, bands, rows and seed",
-            )
+        other_params = table.select(pl.col(PARAMS_COLUMN).unique()).filter(pl.col(PARAMS_COLUMN) != self._params())
+        for params in other_params.collect()[PARAMS_COLUMN].to_list():
+            self._check_comparable(params)
         buckets = pl.DataFrame({BANDS_COLUMN: _band_hashes(signatures, self.bands, self.rows).ravel().view(np.int64)})
-        candidates = (
-            table.select(ROW_ID, BANDS_COLUMN)
+        same = (
+            table.filter(pl.col(PARAMS_COLUMN) == self._params())
+            .select(ROW_ID, BANDS_COLUMN)
             .explode(BANDS_COLUMN)
             .join(buckets.lazy().unique(), on=BANDS_COLUMN, how="semi")
             .select(ROW_ID)
             .unique()
+            .collect()
         )
-        rows = table.join(candidates, on=ROW_ID, how="semi").select(ROW_ID, SIGNATURE_COLUMN).collect().sort(ROW_ID)
-        values = rows[SIGNATURE_COLUMN].explode().to_numpy().astype(np.int64).view(_U64)
-        return rows[ROW_ID], values.reshape(rows.height, self.num_perm)
+        other = table.filter(pl.col(PARAMS_COLUMN) != self._params()).select(ROW_ID, SIGNATURE_COLUMN).collect()
+        if other.height:
+            rebanded = _band_hashes(_signature_array(other, self.num_perm), self.bands, self.rows).view(np.int64)
+            other = other.filter(pl.Series(np.isin(rebanded, buckets[BANDS_COLUMN].to_numpy()).any(axis=1)))
+        wanted = pl.concat([same, other.select(ROW_ID)])
+        stored = [SHINGLES_COLUMN] if SHINGLES_COLUMN in table.collect_schema().names() else []
+        rows = table.join(wanted.lazy(), on=ROW_ID, how="semi").select(ROW_ID, SIGNATURE_COLUMN, *stored)
+        rows = rows.collect().sort(ROW_ID)
+        sets = _ShingleSets.stored(rows[SHINGLES_COLUMN]) if stored else _ShingleSets.empty(rows.height)
+        return _OldRows(rows[ROW_ID], _signature_array(rows, self.num_perm), sets)
+
+    def _check_comparable(self, params: str) -> None:
+        """Refuse a band table hashed otherwise (other words, shingles or permutations, or too few of them)."""
+        fields = dict(part.split("=", 1) for part in params.split(";")[1:] if "=" in part)
+        stored_perm = int(fields.get("bands", 0)) * int(fields.get("rows", 0))
+        mine = {"ngram": str(self.ngram), "seed": str(self.seed)}
+        if not params.startswith(f"v{_HASH_VERSION};") or any(fields.get(k) != v for k, v in mine.items()):
+            reason = "other hashes"
+        elif stored_perm < self.num_perm:
+            reason = f"{stored_perm} permutations, fewer than this filter's {self.num_perm}"
+        else:
+            return
+        raise DataflowError(
+            f"the band table has rows hashed with {params!r} ({reason}); this filter uses {self._params()!r}",
+            hint="deduplicate against a band table made with the same ngram and seed and at least as many "
+            "permutations, or rematerialize the partitions it came from",
+        )
+
+
+@dataclass(frozen=True)
+class _OldRows:
+    ids: pl.Series
+    signatures: np.ndarray
+    sets: _ShingleSets
+
+
+@dataclass(frozen=True)
+class _ShingleSets:
+    """Distinct shingle hashes of a run of rows, one after the other (``values``, cut at ``offsets``); ``known`` is
+    False for a row whose set is not at hand (an earlier row stored without it, a row not needed)."""
+
+    values: np.ndarray
+    offsets: np.ndarray
+    known: np.ndarray
+
+    @classmethod
+    def empty(cls, rows: int) -> _ShingleSets:
+        return cls(np.empty(0, _U64), np.zeros(rows + 1, np.int64), np.zeros(rows, bool))
+
+    @classmethod
+    def of(cls, hashes: np.ndarray, counts: np.ndarray) -> _ShingleSets:
+        """The distinct values of each text's shingle hashes (as :func:`_shingles` gives them), cut to
+        ``_SET_BITS`` bits: one sort of (text, hash) packed into one integer per shingle."""
+        text = np.repeat(np.arange(len(counts), dtype=_U64), counts)
+        keys = np.unique((text << _U64(_SET_BITS)) | (hashes >> _U64(64 - _SET_BITS)))
+        sizes = np.bincount((keys >> _U64(_SET_BITS)).astype(np.int64), minlength=len(counts))
+        return cls(keys & _SET_MASK, _offsets(sizes), np.ones(len(counts), bool))
+
+    @classmethod
+    def stored(cls, column: pl.Series) -> _ShingleSets:
+        """Sets read from a band table's shingle column (null where a row was stored without one)."""
+        values = pc.list_flatten(column.to_arrow()).to_numpy(zero_copy_only=False)
+        sizes = column.list.len().fill_null(0).to_numpy()
+        return cls(values.astype(np.int64).view(_U64), _offsets(sizes), column.is_not_null().to_numpy())
+
+    @classmethod
+    def concat(cls, parts: list[_ShingleSets]) -> _ShingleSets:
+        if not parts:
+            return cls.empty(0)
+        return cls(
+            np.concatenate([part.values for part in parts]),
+            _offsets(np.concatenate([part.sizes() for part in parts])),
+            np.concatenate([part.known for part in parts]),
+        )
+
+    def spread(self, positions: np.ndarray, rows: int) -> _ShingleSets:
+        """These sets placed at ``positions`` (ascending) among ``rows`` rows; the other rows empty and unknown."""
+        sizes, known = np.zeros(rows, np.int64), np.zeros(rows, bool)
+        sizes[positions], known[positions] = self.sizes(), self.known
+        return _ShingleSets(self.values, _offsets(sizes), known)
+
+    def sizes(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def take(self, rows: np.ndarray) -> _ShingleSets:
+        """The sets of ``rows``, in that order."""
+        sizes = self.sizes()[rows]
+        return _ShingleSets(self.values[_ranges(self.offsets[rows], sizes)], _offsets(sizes), self.known[rows])
+
+    def series(self, name: str) -> pl.Series:
+        """As a polars list column of Int64 (null where unknown), the form stored in the band table."""
+        values = pa.array(self.values.view(np.int64))
+        lists = pa.LargeListArray.from_arrays(pa.array(self.offsets), values, mask=pa.array(~self.known))
+        return pl.Series(name, pl.from_arrow(lists))
+
+
+def _offsets(sizes: np.ndarray) -> np.ndarray:
+    offsets = np.zeros(len(sizes) + 1, np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    return offsets
+
+
+def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Indices ``start, start + 1, ..., start + size - 1`` of every range, one range after the other."""
+    ends = np.cumsum(sizes)
+    return np.arange(ends[-1] if len(ends) else 0) + np.repeat(starts - (ends - sizes), sizes)
+
+
+def _batches(texts: pl.Series) -> Iterator[pl.Series]:
+    """The texts in slices of whole rows of about ``_BATCH_BYTES`` bytes, and of at most ``_BATCH_BYTES`` rows
+    (so that a row's number in its batch fits beside a set value)."""
+    ends = np.cumsum(texts.str.len_bytes().to_numpy(), dtype=np.int64)
+    cuts = np.searchsorted(ends, np.arange(_BATCH_BYTES, ends[-1] if len(ends) else 0, _BATCH_BYTES)) + 1
+    cuts = np.union1d(cuts, np.arange(0, len(texts), _BATCH_BYTES))
+    for start, stop in pairwise(np.unique([0, *cuts, len(texts)]).tolist()):
+        yield texts.slice(start, stop - start)
+
+
+def _signature_array(rows: pl.DataFrame, num_perm: int) -> np.ndarray:
+    """The first ``num_perm`` values of each stored signature (the permutations of a longer one start alike)."""
+    values = rows[SIGNATURE_COLUMN].list.head(num_perm).explode().to_numpy().astype(np.int64).view(_U64)
+    return values.reshape(rows.height, num_perm)
 
 
 def _helpers(
     ids: pl.Series, roots: np.ndarray, sizes: np.ndarray, similarity: np.ndarray, rows: np.ndarray
 ) -> pl.DataFrame:
     """The cluster columns the rule reads, for ``rows`` (indices into ``ids`` and the cluster arrays): the kept
-    row's id, the cluster's number and the estimated Jaccard with the kept row (both null outside clusters)."""
+    row's id, the cluster's number and the Jaccard with the kept row (both null outside clusters)."""
     in_cluster = pl.col("size") > 1
     return pl.DataFrame(
         {
@@ -258,19 +408,56 @@ def _spread(helpers: pl.DataFrame, positions: np.ndarray, height: int) -> pl.Dat
     )
 
 
-def _clusters(signatures: np.ndarray, fresh: int, op: MinHashDedupFilter) -> tuple[np.ndarray, ...]:
-    """Each row's cluster root (its smallest index), cluster size and estimated Jaccard with the root.
-
-    Rows before ``fresh`` are earlier rows: pairs of two of them are not formed, and they win their clusters
-    because they come first.
-    """
-    left, right = _candidate_pairs(signatures, fresh, op.bands, op.rows)
-    if op.threshold > 0:
-        linked = _estimated_jaccard(signatures, left, right) >= op.threshold
+def _clusters(
+    signatures: np.ndarray, sets: _ShingleSets, left: np.ndarray, right: np.ndarray, threshold: float
+) -> tuple[np.ndarray, ...]:
+    """Each row's cluster root (its smallest index), cluster size and Jaccard with the root, from the candidate
+    pairs; rows before the first new row win their clusters because they come first."""
+    if threshold > 0:
+        linked = _jaccard(signatures, sets, left, right) >= threshold
         left, right = left[linked], right[linked]
     roots = _components(len(signatures), left, right)
     sizes = np.bincount(roots, minlength=len(roots))[roots]
-    return roots, sizes, _estimated_jaccard(signatures, np.arange(len(roots)), roots)
+    similarity = np.ones(len(roots))
+    members = np.flatnonzero(roots != np.arange(len(roots)))
+    similarity[members] = _jaccard(signatures, sets, members, roots[members])
+    return roots, sizes, similarity
+
+
+def _jaccard(signatures: np.ndarray, sets: _ShingleSets, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Jaccard of each pair: exact where both shingle sets are at hand, else the signatures' estimate (an earlier
+    row stored without its set)."""
+    exact = sets.known[left] & sets.known[right]
+    similarity = np.empty(len(left))
+    similarity[exact] = _exact_jaccard(sets, left[exact], right[exact])
+    similarity[~exact] = _estimated_jaccard(signatures, left[~exact], right[~exact])
+    return similarity
+
+
+def _exact_jaccard(sets: _ShingleSets, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """|A & B| / |A | B| of each pair's sets (1.0 for two empty ones): the values of both sets of each pair, packed
+    with the pair's number into one integer each and sorted; a key met twice is a value in both sets. Pairs go in
+    chunks of about ``_VERIFY_VALUES`` values, so that the pair numbers fit above the values' bits."""
+    sizes = sets.sizes()
+    work = np.cumsum(sizes[left] + sizes[right])
+    cuts = np.searchsorted(work, np.arange(_VERIFY_VALUES, work[-1] if len(work) else 0, _VERIFY_VALUES))
+    cuts = np.union1d(cuts, np.arange(0, len(left), _VERIFY_VALUES))  # pairs of empty sets add no values
+    parts = [np.empty(0)]
+    for start, stop in pairwise(np.unique([0, *cuts, len(left)]).tolist()):
+        first, second = left[start:stop], right[start:stop]
+        numbers = np.arange(len(first), dtype=_U64) << _U64(_SET_BITS)
+        keys = np.concatenate(
+            [
+                sets.values[_ranges(sets.offsets[first], sizes[first])] | np.repeat(numbers, sizes[first]),
+                sets.values[_ranges(sets.offsets[second], sizes[second])] | np.repeat(numbers, sizes[second]),
+            ]
+        )
+        keys.sort()
+        common_keys = keys[1:][keys[1:] == keys[:-1]]
+        common = np.bincount((common_keys >> _U64(_SET_BITS)).astype(np.int64), minlength=len(first))
+        union = sizes[first] + sizes[second] - common
+        parts.append(np.divide(common, union, out=np.ones(len(first)), where=union > 0))
+    return np.concatenate(parts)
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:

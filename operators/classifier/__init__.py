@@ -1,0 +1,1 @@
+"""The classifier engine's protocol: sequence classification and regression models that score texts."""
