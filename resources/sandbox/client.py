@@ -1,0 +1,462 @@
+"""The sandbox engine: runs each job's program and tests under bubblewrap, in parallel, and judges the outcome.
+
+One run (``bwrap`` mode), from the outside in:
+
+* the host starts ``bwrap`` in a new session as an unprivileged uid (65534 when the host is root), with no
+  environment; bubblewrap unshares every namespace (user, pid, network, ipc, uts, cgroup; no nested user
+  namespaces), mounts ``/usr`` (and the interpreter's prefix) read-only, a minimal ``/dev``, no ``/proc``, a
+  size-limited tmpfs as ``/tmp`` (the working directory and the only writable place), remounts ``/`` read-only,
+  loads the seccomp filter of :mod:`resources.sandbox.seccomp` (threads, never processes) and dies with its parent;
+* inside, :mod:`resources.sandbox.harness` sets the rlimits (CPU, address space, processes, file size, open files,
+  no core dumps), runs the program and the tests, and writes its verdict on a private pipe; only ``passed`` followed
+  by this run's random nonce counts as a pass;
+* the host caps stdout plus stderr, enforces the wall-clock limit by killing bubblewrap (the pid namespace dies with
+  it, so nothing survives: programs that ignore signals or block them included), and reads the CPU time from
+  ``wait4``.
+
+``unsafe`` mode runs the same harness as a plain subprocess: rlimits and the fake-pass proof still hold, but the
+program sees the host's files and network. It exists for development on machines without user namespaces, is off
+by default, and warns loudly whenever it is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import marshal
+import math
+import os
+import re
+import secrets
+import selectors
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+from operators.engines import CounterUsage
+from operators.errors import DataflowError
+from operators.sandbox.protocol import SandboxJob, SandboxLimits, SandboxResult, Verdict
+from resources.sandbox.interpreter import Interpreter, default_python, inspect_interpreter
+from resources.sandbox.seccomp import process_filter
+
+log = logging.getLogger(__name__)
+
+HARNESS = Path(__file__).with_name("harness.py")
+INSIDE_HARNESS = "/sandbox/harness.py"
+SCRATCH = "/tmp"
+NOBODY = 65534
+EXIT_BLOCKED, EXIT_MEMORY = 87, 88
+STATUS_CAP = 1 << 16
+KILL_GRACE_S = 2.0
+
+Mode = Literal["bwrap", "unsafe"]
+
+
+@dataclass
+class _Outcome:
+    """What the host saw of one run before judging it."""
+
+    status: bytes = b""
+    stdout: bytearray = field(default_factory=bytearray)
+    stderr: bytearray = field(default_factory=bytearray)
+    killed: str | None = None
+    """``timeout`` or ``output_limit`` when the host killed the run."""
+    child_pid: int | None = None
+    """The interpreter's pid on the host (bubblewrap's ``--info-fd``), to read its CPU time before a kill."""
+    exit_status: int | None = None
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+
+
+class SandboxClient:
+    """Implements :class:`operators.sandbox.protocol.Sandbox`. Thread-safe; build one per process and share it."""
+
+    def __init__(
+        self,
+        limits: SandboxLimits | None = None,
+        *,
+        workers: int = 2,
+        python: str = "",
+        mode: Mode = "bwrap",
+        uid: int = NOBODY,
+    ) -> None:
+        if workers < 1:
+            raise DataflowError(f"sandbox: workers={workers} must be at least 1")
+        self.limits = limits or SandboxLimits()
+        self.workers, self.mode = workers, mode
+        self._drop_to = uid if mode == "bwrap" and os.geteuid() == 0 else None
+        self.interpreter: Interpreter = inspect_interpreter(
+            python or default_python(for_other_users=self._drop_to is not None)
+        )
+        self._harness = HARNESS.read_bytes()
+        self._seccomp = process_filter()
+        self._lock = threading.Lock()
+        self._counts: dict[str, float] = {"runs": 0, "cpu_s": 0.0, "wall_s": 0.0} | {f"verdict_{v}": 0 for v in Verdict}
+        if mode == "bwrap":
+            _check_bwrap(self)
+        elif mode == "unsafe":
+            message = (
+                "UNSAFE sandbox mode: programs run as plain subprocesses that can read the host's files, "
+                "environment-free but with its network and uid; use mode='bwrap' for anything untrusted"
+            )
+            warnings.warn(message, stacklevel=2)
+            log.warning(message)
+        else:
+            raise DataflowError(f"sandbox: unknown mode {mode!r}", hint="use 'bwrap' (default) or 'unsafe'")
+
+    @property
+    def identity(self) -> str:
+        isolation = "bwrap" if self.mode == "bwrap" else "UNSAFE-no-isolation"
+        return (
+            f"sandbox[{isolation}] python {self.interpreter.version} ({self.interpreter.executable}) "
+            f"{self.limits.summary()} workers={self.workers}"
+        )
+
+    def usage(self) -> CounterUsage:
+        with self._lock:
+            return CounterUsage(dict(self._counts))
+
+    def run(
+        self,
+        program: str,
+        *,
+        tests: str | None = None,
+        entry_point: str | None = None,
+        files: Mapping[str, str | bytes] | None = None,
+        stdin: str | bytes | None = None,
+        limits: SandboxLimits | None = None,
+    ) -> SandboxResult:
+        return self._run(SandboxJob(program, tests, entry_point, dict(files or {}), stdin, limits))
+
+    def run_many(
+        self, jobs: Sequence[SandboxJob], *, on_result: Callable[[int, SandboxResult], None] | None = None
+    ) -> list[SandboxResult]:
+        """Run ``jobs`` on up to ``workers`` sandboxes at once; ``on_result(index, result)`` as each finishes."""
+        results: list[SandboxResult | None] = [None] * len(jobs)
+        if not jobs:
+            return []
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(jobs)), thread_name_prefix="sandbox") as pool:
+            futures = {pool.submit(self._run, job): index for index, job in enumerate(jobs)}
+            for future in as_completed(futures):
+                index = futures[future]
+                results[index] = future.result()
+                if on_result is not None:
+                    on_result(index, results[index])
+        return [result for result in results if result is not None]
+
+    # -- one run -------------------------------------------------------------------------------------------------
+
+    def _run(self, job: SandboxJob) -> SandboxResult:
+        limits = job.limits or self.limits
+        files = {_scratch_name(name): content for name, content in (job.files or {}).items()}
+        nonce = secrets.token_hex(16).encode()
+        payload = {
+            "program": job.program,
+            "tests": job.tests,
+            "entry_point": job.entry_point,
+            "limits": {k: v for k, v in asdict(limits).items() if k != "max_output_bytes"},
+        }
+        opened: list[int] = []
+        status_read, status_write = os.pipe()
+        info_read, info_write = os.pipe()
+        opened += [status_write, info_write]
+        scratch = tempfile.TemporaryDirectory(prefix="dataflow-unsafe-") if self.mode == "unsafe" else None
+        try:
+            job_fd = _memfd(marshal.dumps(payload), opened)
+            nonce_fd = _memfd(nonce, opened)
+            stdin_fd = _memfd(job.stdin.encode() if isinstance(job.stdin, str) else job.stdin or b"", opened)
+            tail = [str(job_fd), str(nonce_fd), str(status_write)]
+            if scratch is None:
+                argv = [*self._bwrap_command(limits, files, opened, info_fd=info_write), INSIDE_HARNESS, *tail]
+                cwd = "/"
+            else:
+                for name, content in files.items():
+                    target = Path(scratch.name, name)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(content.encode() if isinstance(content, str) else content)
+                argv = [self.interpreter.executable, "-I", "-S", "-B", str(HARNESS), *tail]
+                cwd = scratch.name
+            outcome = self._execute(argv, cwd, stdin_fd, (status_read, info_read), opened, limits)
+        finally:
+            for fd in (*opened, status_read, info_read):
+                _close(fd)
+            if scratch is not None:
+                scratch.cleanup()
+        result = judge(outcome, nonce, limits)
+        with self._lock:
+            self._counts["runs"] += 1
+            self._counts["cpu_s"] += result.cpu_s
+            self._counts["wall_s"] += result.wall_s
+            self._counts[f"verdict_{result.verdict}"] += 1
+        return result
+
+    def _execute(
+        self,
+        argv: list[str],
+        cwd: str,
+        stdin_fd: int,
+        channels: tuple[int, int],
+        opened: list[int],
+        limits: SandboxLimits,
+    ) -> _Outcome:
+        """Start the command, collect its output, status and bubblewrap's info, and kill it at a limit."""
+        status_read, info_read = channels
+        outcome = _Outcome()
+        started = time.monotonic()
+        try:
+            process = subprocess.Popen(
+                argv,
+                stdin=stdin_fd,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=[fd for fd in opened if fd != stdin_fd],
+                cwd=cwd,
+                env=_environment() if self.mode == "unsafe" else {},
+                start_new_session=True,
+                **self._credentials(),
+            )
+        except OSError as error:
+            raise DataflowError(f"sandbox: cannot start {argv[0]}: {error}") from None
+        for fd in list(opened):  # the child has them now; our copies would keep the status pipe open
+            _close(fd)
+            opened.remove(fd)
+        streams = {process.stdout.fileno(): outcome.stdout, process.stderr.fileno(): outcome.stderr}
+        status, info = bytearray(), bytearray()
+        deadline = started + limits.wall_s
+
+        def stop(reason: str) -> float:
+            outcome.killed = reason
+            outcome.cpu_s = _cpu_seconds(info)
+            _kill(process)
+            return time.monotonic() + KILL_GRACE_S
+
+        with selectors.DefaultSelector() as selector:
+            for fd in (*streams, status_read, info_read):
+                selector.register(fd, selectors.EVENT_READ)
+            while selector.get_map():
+                now = time.monotonic()
+                if now >= deadline:
+                    if outcome.killed is None:
+                        deadline = stop("timeout")
+                    else:
+                        break  # something still holds a pipe after the kill: stop reading
+                for key, _ in selector.select(max(0.0, deadline - now)):
+                    data = os.read(key.fd, 1 << 16)
+                    if not data:
+                        selector.unregister(key.fd)
+                    elif key.fd == status_read:
+                        status += data[: STATUS_CAP - len(status)]
+                    elif key.fd == info_read:
+                        info += data[:STATUS_CAP]
+                    else:
+                        buffer = streams[key.fd]
+                        room = limits.max_output_bytes - len(outcome.stdout) - len(outcome.stderr)
+                        buffer += data[: max(0, room)]
+                        if len(data) > room and outcome.killed is None:
+                            deadline = stop("output_limit")
+        _, wait_status, rusage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(wait_status)
+        process.stdout.close()
+        process.stderr.close()
+        outcome.wall_s = time.monotonic() - started
+        outcome.cpu_s = max(outcome.cpu_s, rusage.ru_utime + rusage.ru_stime)
+        outcome.exit_status = process.returncode
+        outcome.status = bytes(status)
+        return outcome
+
+    # -- the bubblewrap command ----------------------------------------------------------------------------------
+
+    def _system_mounts(self) -> list[str]:
+        args = ["--ro-bind", "/usr", "/usr"]
+        for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+            path = Path("/", name)
+            if path.is_symlink():
+                args += ["--symlink", os.readlink(path), str(path)]
+            elif path.is_dir():
+                args += ["--ro-bind", str(path), str(path)]
+        if Path("/etc/ld.so.cache").exists():  # where the dynamic loader finds the standard library's libraries
+            args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+        for extra in {self.interpreter.prefix, str(Path(self.interpreter.executable).parent)}:
+            if extra != "/usr" and not extra.startswith("/usr/"):
+                args += ["--ro-bind", extra, extra]
+        return args
+
+    def _bwrap_command(
+        self, limits: SandboxLimits, files: dict[str, str | bytes], opened: list[int], *, info_fd: int | None = None
+    ) -> list[str]:
+        args = [
+            "bwrap",
+            *(["--info-fd", str(info_fd)] if info_fd is not None else []),
+            "--unshare-all",
+            "--unshare-user",
+            "--disable-userns",
+            "--die-with-parent",
+            "--new-session",
+            "--as-pid-1",  # the interpreter is the namespace's init: its CPU time reaches our wait4
+            "--uid",
+            str(NOBODY),
+            "--gid",
+            str(NOBODY),
+            "--hostname",
+            "sandbox",
+            *self._system_mounts(),
+            "--dev",
+            "/dev",
+            "--ro-bind-data",
+            str(_memfd(self._harness, opened)),
+            INSIDE_HARNESS,
+            "--size",
+            str(limits.max_file_mb << 20),
+            "--tmpfs",
+            SCRATCH,
+        ]
+        for name, content in files.items():
+            for parent in reversed(PurePosixPath(name).parents[:-1]):
+                args += ["--dir", f"{SCRATCH}/{parent}"]
+            data = content.encode() if isinstance(content, str) else content
+            args += ["--perms", "0644", "--file", str(_memfd(data, opened)), f"{SCRATCH}/{name}"]
+        args += ["--remount-ro", "/", "--chdir", SCRATCH, "--clearenv"]
+        for key, value in _environment().items():
+            args += ["--setenv", key, value]
+        if self._seccomp is not None:
+            args += ["--seccomp", str(_memfd(self._seccomp, opened))]
+        return [*args, "--", self.interpreter.executable, "-I", "-S", "-B"]
+
+    def _credentials(self) -> dict:
+        """Popen's arguments that drop root to the sandbox uid (nothing when the host is not root)."""
+        return {} if self._drop_to is None else {"user": self._drop_to, "group": self._drop_to, "extra_groups": []}
+
+
+def judge(outcome: _Outcome, nonce: bytes, limits: SandboxLimits) -> SandboxResult:
+    """The verdict: ``passed`` needs this run's nonce from the harness and a clean exit, nothing else."""
+    lines = outcome.status.decode("utf-8", "replace").splitlines()
+    said = next((line for line in reversed(lines) if line.split(" ", 1)[0] in {"failed", "blocked", "memory"}), "")
+    detail = said.partition(" ")[2]
+    code = outcome.exit_status
+    if outcome.killed == "output_limit":
+        verdict, detail = Verdict.OUTPUT_LIMIT, f"more than {limits.max_output_bytes} bytes of output"
+    elif outcome.killed == "timeout":
+        verdict, detail = Verdict.TIMEOUT, f"wall-clock limit of {limits.wall_s:g}s reached"
+    elif outcome.status == b"passed " + nonce + b"\n" and code == 0:
+        verdict, detail = Verdict.PASSED, ""
+    elif _signal_number(code) in (signal.SIGKILL, signal.SIGXCPU) and outcome.cpu_s >= 0.5 * math.ceil(limits.cpu_s):
+        # the kernel's RLIMIT_CPU (our own kills are handled above; the sandbox's init cannot kill itself)
+        verdict, detail = Verdict.TIMEOUT, f"CPU-time limit of {limits.cpu_s:g}s reached"
+    elif code == EXIT_BLOCKED:
+        verdict, detail = Verdict.BLOCKED, detail or "the program did something the sandbox forbids"
+    elif code == EXIT_MEMORY or detail.startswith("MemoryError"):
+        verdict, detail = Verdict.MEMORY, f"address-space limit of {limits.memory_mb} MiB reached"
+    elif _signal_number(code) is not None:
+        verdict, detail = Verdict.CRASHED, f"the interpreter was killed by {signal.Signals(_signal_number(code)).name}"
+    elif code == 0:
+        verdict, detail = Verdict.FAILED, "the program exited (status 0) before the tests finished: no proof"
+    else:
+        verdict, detail = Verdict.FAILED, detail or f"exit status {code} before the tests finished"
+    return SandboxResult(
+        verdict=verdict,
+        exit_status=None if outcome.killed else code,
+        stdout=outcome.stdout.decode("utf-8", "replace"),
+        stderr=outcome.stderr.decode("utf-8", "replace"),
+        cpu_s=round(outcome.cpu_s, 4),
+        wall_s=round(outcome.wall_s, 4),
+        detail=detail,
+    )
+
+
+def _signal_number(code: int | None) -> int | None:
+    """The signal that ended the interpreter: a negative status from Popen, 128 + n from bubblewrap."""
+    number = -code if code is not None and code < 0 else code - 128 if code is not None and code > 128 else None
+    return number if number in set(signal.Signals) else None
+
+
+def _environment() -> dict[str, str]:
+    """The whole environment a program sees: nothing of the host's."""
+    return {"PATH": "/usr/bin:/bin", "HOME": SCRATCH, "LANG": "C.UTF-8", "MALLOC_ARENA_MAX": "2"}
+
+
+def _scratch_name(name: str) -> str:
+    path = PurePosixPath(name)
+    if not name or path.is_absolute() or ".." in path.parts or str(path) in (".", ""):
+        raise DataflowError(f"sandbox: file name {name!r} must be a relative path inside the scratch folder")
+    return str(path)
+
+
+def _memfd(data: bytes, opened: list[int]) -> int:
+    fd = os.memfd_create("dataflow-sandbox", 0)
+    opened.append(fd)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _close(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
+def _cpu_seconds(info: bytes) -> float:
+    """CPU seconds used so far by the interpreter whose host pid bubblewrap reported in ``info`` (0 if unknown)."""
+    found = re.search(rb'"child-pid":\s*(\d+)', info)
+    try:
+        with open(f"/proc/{int(found[1])}/stat", "rb") as handle:
+            fields = handle.read().rpartition(b")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, TypeError, IndexError, ValueError):
+        return 0.0
+
+
+def _kill(process: subprocess.Popen) -> None:
+    """SIGKILL bubblewrap's whole process group: the sandbox's pid namespace dies with it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+_PROBED: dict[tuple[str, int | None], str | None] = {}
+_PROBE_LOCK = threading.Lock()
+
+
+def _bwrap_problem(client: SandboxClient) -> str | None:
+    """None when a trivial program runs in this client's sandbox, else bubblewrap's complaint (once per
+    interpreter and uid)."""
+    key = (client.interpreter.executable, client._drop_to)
+    with _PROBE_LOCK:
+        if key not in _PROBED:
+            opened: list[int] = []
+            try:
+                argv = [*client._bwrap_command(client.limits, {}, opened), "-c", "pass"]
+                answer = subprocess.run(argv, capture_output=True, text=True, timeout=60, env={},
+                                        pass_fds=opened, **client._credentials())  # fmt: skip
+                _PROBED[key] = None if answer.returncode == 0 else answer.stderr.strip() or f"exit {answer.returncode}"
+            except (OSError, subprocess.SubprocessError) as error:
+                _PROBED[key] = str(error)
+            finally:
+                for fd in opened:
+                    _close(fd)
+        return _PROBED[key]
+
+
+def _check_bwrap(client: SandboxClient) -> None:
+    if shutil.which("bwrap") is None:
+        raise DataflowError(
+            "sandbox: bubblewrap (bwrap) is not installed, so untrusted code cannot be isolated",
+            hint="install it (apt-get install -y bubblewrap); only for development, mode='unsafe' runs programs "
+            "without isolation",
+        )
+    problem = _bwrap_problem(client)
+    if problem is not None:
+        raise DataflowError(
+            f"sandbox: bubblewrap (bwrap) cannot create the sandbox here: {problem}",
+            hint="bwrap needs unprivileged user namespaces (sysctl user.max_user_namespaces > 0, "
+            "kernel.unprivileged_userns_clone=1 where that exists); in a container, allow them",
+        )
