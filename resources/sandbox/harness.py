@@ -342,11 +342,12 @@ def make_hook(vault_ident, report, getframe, get_ident, stdlib, harness_path, mo
             and path.startswith(_stdlib)
         )
 
-    def same_as_file(source, filename):
+    def same_as_file(source, filename, _open=open, _type=type, _str=str, _bytes=bytes, _errors=(OSError, ValueError)):
+        """True when ``source`` is the text of the standard-library file it claims to be compiled from."""
         try:
-            with open(filename, "rb") as handle:
-                return handle.read() == (source.encode() if type(source) is str else bytes(source))
-        except (OSError, TypeError, ValueError):
+            with _open(filename, "rb") as handle:
+                return handle.read() == (source.encode() if _type(source) is _str else _bytes(source))
+        except _errors:
             return False
 
     def hook(
