@@ -99,6 +99,11 @@ class Sandbox(Protocol):
         """How programs are run: isolation mode, limits and interpreter, for lineage."""
         ...
 
+    @property
+    def limits(self) -> SandboxLimits:
+        """The limits a job gets unless it brings its own."""
+        ...
+
     def run(
         self,
         program: str,

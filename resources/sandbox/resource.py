@@ -54,7 +54,7 @@ class SandboxResource(dg.ConfigurableResource):
             python=env.get("DATAFLOW_SANDBOX_PYTHON", ""),
         )
 
-    def limits(self) -> SandboxLimits:
+    def configured_limits(self) -> SandboxLimits:
         return SandboxLimits(
             cpu_s=self.cpu_s,
             wall_s=self.wall_s,
@@ -70,7 +70,7 @@ class SandboxResource(dg.ConfigurableResource):
 
     def build_client(self) -> SandboxClient:
         """The engine itself; raises a ``DataflowError`` naming bubblewrap when it cannot isolate programs."""
-        return SandboxClient(self.limits(), workers=self.workers, python=self.python, mode=self.mode)
+        return SandboxClient(self.configured_limits(), workers=self.workers, python=self.python, mode=self.mode)
 
     @property
     def client(self) -> SandboxClient:
@@ -81,6 +81,10 @@ class SandboxResource(dg.ConfigurableResource):
     @property
     def identity(self) -> str:
         return self.client.identity
+
+    @property
+    def limits(self) -> SandboxLimits:
+        return self.client.limits
 
     def usage(self) -> CounterUsage:
         return self.client.usage()
