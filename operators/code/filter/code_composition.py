@@ -15,8 +15,8 @@ class CodeCompositionFilter(CodeFilter):
     Rejections, scored with the measured fraction: ``code_low_alphanumeric`` (letters and digits over all
     characters below ``min_alphanumeric_fraction``, 0.25 as in StarCoder and DataFlow) and ``code_low_alphabetic``
     (letters over the characters that are not whitespace below ``min_alphabetic_fraction``, 0.25 as NeMo Curator's
-    ``AlphaFilter``; whitespace is left out so that indentation does not count against a file). An empty file
-    has no fractions and is rejected by the first rule.
+    ``AlphaFilter``; whitespace is left out so that indentation does not count against a file). An empty (or blank)
+    file has no fractions and is rejected: it cannot be judged.
     """
 
     references = (
@@ -33,13 +33,12 @@ class CodeCompositionFilter(CodeFilter):
         self, *, input_code_key: Read = "code", input_language_key: Read = "language", input_path_key: Read = "path"
     ) -> dict[str, Rule]:
         code = pl.col(input_code_key)
-        letters = code.str.count_matches(r"\p{L}")
-        alphanumeric = ((letters + code.str.count_matches(r"\p{N}")) / code.str.len_chars()).alias(
-            "code_alphanumeric_fraction"
-        )
-        alphabetic = (letters / (code.str.len_chars() - code.str.count_matches(r"\s"))).alias(
-            "code_alphabetic_fraction"
-        )
+        letters, length = code.str.count_matches(r"\p{L}"), code.str.len_chars()
+        visible = length - code.str.count_matches(r"\s")
+        alphanumeric = pl.when(length > 0).then((letters + code.str.count_matches(r"\p{N}")) / length)
+        alphabetic = pl.when(visible > 0).then(letters / visible)
+        alphanumeric = alphanumeric.alias("code_alphanumeric_fraction")
+        alphabetic = alphabetic.alias("code_alphabetic_fraction")
         return {
             "code_low_alphanumeric": Rule(score=alphanumeric, keep=alphanumeric >= self.min_alphanumeric_fraction),
             "code_low_alphabetic": Rule(score=alphabetic, keep=alphabetic >= self.min_alphabetic_fraction),

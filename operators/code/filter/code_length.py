@@ -17,7 +17,7 @@ class CodeLengthFilter(CodeFilter):
     """Reject files with too few or too many lines, or with lines too long for their language (minified code).
 
     Rejections, scored with the measured value: ``code_too_few_lines`` / ``code_too_many_lines`` (between
-    ``min_lines`` and ``max_lines``, inclusive; a trailing newline does not start a line),
+    ``min_lines`` and ``max_lines``, inclusive; a trailing newline does not start a line, an empty file has none),
     ``code_line_too_long`` (the longest line, in characters, above the language's limit in
     ``max_line_length``) and ``code_mean_line_too_long`` (the mean line length above the language's limit in
     ``max_mean_line_length``; a language mapped to None there has no such limit). Both maps hold a ``default``
@@ -51,22 +51,19 @@ class CodeLengthFilter(CodeFilter):
     ) -> dict[str, Rule]:
         code = pl.col(input_code_key).str.replace(r"\n$", "")
         lines = code.str.split("\n")
-        count = lines.list.len().alias("code_line_count")
+        count = pl.when(code == "").then(0).otherwise(lines.list.len()).alias("code_line_count")
         longest = lines.list.eval(pl.element().str.len_chars()).list.max().alias("code_longest_line")
-        mean = ((code.str.len_chars() - count + 1) / count).alias("code_mean_line_length")
+        mean = pl.when(count > 0).then((code.str.len_chars() - count + 1) / count).alias("code_mean_line_length")
         language = pl.col(LANGUAGE).fill_null("default")
         max_line = language.replace_strict(
             self.max_line_length, default=self.max_line_length["default"], return_dtype=pl.Int64
         )
         max_mean = language.replace_strict(
-            {k: v for k, v in self.max_mean_line_length.items() if v is not None},
-            default=None if self.max_mean_line_length["default"] is None else self.max_mean_line_length["default"],
-            return_dtype=pl.Float64,
-        )
-        no_mean_limit = language.is_in([k for k, v in self.max_mean_line_length.items() if v is None])
+            self.max_mean_line_length, default=self.max_mean_line_length["default"], return_dtype=pl.Float64
+        )  # null: no limit for that language
         return {
             "code_too_few_lines": Rule(score=count, keep=count >= self.min_lines),
             "code_too_many_lines": Rule(score=count, keep=count <= self.max_lines),
             "code_line_too_long": Rule(score=longest, keep=longest <= max_line),
-            "code_mean_line_too_long": Rule(score=mean, keep=no_mean_limit | (mean <= max_mean)),
+            "code_mean_line_too_long": Rule(score=mean, keep=max_mean.is_null() | mean.is_null() | (mean <= max_mean)),
         }
