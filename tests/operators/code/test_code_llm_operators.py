@@ -142,3 +142,11 @@ def test_prompts_read_the_columns_they_name():
     assert CodeQualityScoreEvaluator().reads(CodeQualityScoreEvaluator().bind_keys({})) == ["code", "instruction"]
     empty = pl.DataFrame({"_row_id": [], "instruction": []}, schema={"_row_id": pl.String, "instruction": pl.String})
     assert InstructionSynthesisGenerator().run(empty, llm=ScriptedLLM({})).kept.is_empty()
+
+
+def test_generated_code_names_its_task_even_when_the_task_was_generated():
+    tasks = frame(["Add two numbers.", "Subtract two numbers."], column="instruction",
+                  _parent_ids=[["seed-1", "seed-2"], None])  # fmt: skip
+    llm = ScriptedLLM(lambda prompt: ok("```python\ndef f():\n    return 1\n```"))
+    kept = InstructionToCodeGenerator().run(tasks, llm=llm).kept
+    assert kept["_parent_ids"].to_list() == [["r0"], ["r1"]]
