@@ -32,6 +32,7 @@ import selectors
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -40,18 +41,26 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
+from types import CodeType
 from typing import Literal
 
 from operators.engines import CounterUsage
 from operators.errors import DataflowError
 from operators.sandbox.protocol import SandboxJob, SandboxLimits, SandboxResult, Verdict
+from resources.sandbox.harness import (
+    BOOTSTRAP,
+    HARNESS_FILENAME,
+    PROGRAM_FILENAME,
+    TESTS_FILENAME,
+    compile_tests,
+    finish_line,
+)
 from resources.sandbox.interpreter import Interpreter, default_python, inspect_interpreter
 from resources.sandbox.seccomp import process_filter
 
 log = logging.getLogger(__name__)
 
 HARNESS = Path(__file__).with_name("harness.py")
-INSIDE_HARNESS = "/sandbox/harness.py"
 SCRATCH = "/tmp"
 NOBODY = 65534
 EXIT_BLOCKED, EXIT_MEMORY = 87, 88
@@ -97,7 +106,13 @@ class SandboxClient:
         self.interpreter: Interpreter = inspect_interpreter(
             python or default_python(for_other_users=self._drop_to is not None)
         )
-        self._harness = HARNESS.read_bytes()
+        source = HARNESS.read_text(encoding="utf-8")
+        sandbox_python = tuple(int(part) for part in self.interpreter.version.split(".")[:2])
+        self._precompile = sandbox_python == sys.version_info[:2]
+        """Compile the harness, programs and tests here (the sandbox then compiles nothing) when both Pythons
+        share a bytecode, i.e. a minor version; else the sandbox compiles the sources itself."""
+        self._harness = compile(source, HARNESS_FILENAME, "exec", dont_inherit=True) if self._precompile else source
+        self._finish_line = finish_line(source)
         self._seccomp = process_filter()
         self._lock = threading.Lock()
         self._counts: dict[str, float] = {"runs": 0, "cpu_s": 0.0, "wall_s": 0.0} | {f"verdict_{v}": 0 for v in Verdict}
@@ -159,9 +174,17 @@ class SandboxClient:
         limits = job.limits or self.limits
         files = {_scratch_name(name): content for name, content in (job.files or {}).items()}
         nonce = secrets.token_hex(16).encode()
+        try:
+            program, tests = self._compiled(job)
+        except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
+            return self._count(_not_compiled(error))
         payload = {
-            "program": job.program,
-            "tests": job.tests,
+            "harness": self._harness,
+            "finish_line": self._finish_line,
+            "program": program,
+            "tests": tests,
+            "program_source": job.program,
+            "tests_source": job.tests,
             "entry_point": job.entry_point,
             "limits": {k: v for k, v in asdict(limits).items() if k != "max_output_bytes"},
         }
@@ -176,14 +199,14 @@ class SandboxClient:
             stdin_fd = _memfd(job.stdin.encode() if isinstance(job.stdin, str) else job.stdin or b"", opened)
             tail = [str(job_fd), str(nonce_fd), str(status_write)]
             if scratch is None:
-                argv = [*self._bwrap_command(limits, files, opened, info_fd=info_write), INSIDE_HARNESS, *tail]
+                argv = [*self._bwrap_command(limits, files, opened, info_fd=info_write), "-c", BOOTSTRAP, *tail]
                 cwd = "/"
             else:
                 for name, content in files.items():
                     target = Path(scratch.name, name)
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(content.encode() if isinstance(content, str) else content)
-                argv = [self.interpreter.executable, "-I", "-S", "-B", str(HARNESS), *tail]
+                argv = [self.interpreter.executable, "-I", "-S", "-B", "-c", BOOTSTRAP, *tail]
                 cwd = scratch.name
             outcome = self._execute(argv, cwd, stdin_fd, (status_read, info_read), opened, limits)
         finally:
@@ -191,7 +214,17 @@ class SandboxClient:
                 _close(fd)
             if scratch is not None:
                 scratch.cleanup()
-        result = judge(outcome, nonce, limits)
+        return self._count(judge(outcome, nonce, limits))
+
+    def _compiled(self, job: SandboxJob) -> tuple[CodeType | str, CodeType | str | None]:
+        """The program and the tests as code objects (the tests' comparisons made strict), or as sources when
+        the sandbox's Python compiles them itself."""
+        if not self._precompile:
+            return job.program, job.tests
+        program = compile(job.program, PROGRAM_FILENAME, "exec", dont_inherit=True)
+        return program, None if job.tests is None else compile_tests(job.tests)
+
+    def _count(self, result: SandboxResult) -> SandboxResult:
         with self._lock:
             self._counts["runs"] += 1
             self._counts["cpu_s"] += result.cpu_s
@@ -311,9 +344,6 @@ class SandboxClient:
             *self._system_mounts(),
             "--dev",
             "/dev",
-            "--ro-bind-data",
-            str(_memfd(self._harness, opened)),
-            INSIDE_HARNESS,
             "--size",
             str(limits.max_file_mb << 20),
             "--tmpfs",
@@ -370,6 +400,16 @@ def judge(outcome: _Outcome, nonce: bytes, limits: SandboxLimits) -> SandboxResu
         wall_s=round(outcome.wall_s, 4),
         detail=detail,
     )
+
+
+def _not_compiled(error: BaseException) -> SandboxResult:
+    """The verdict on a program or tests that do not compile: found on the host, nothing is run."""
+    if isinstance(error, SyntaxError):
+        where = "the tests" if error.filename == TESTS_FILENAME else "the program"
+        detail = f"SyntaxError in {where}, line {error.lineno}: {error.msg}"
+    else:
+        detail = f"cannot compile: {type(error).__name__}: {error}"
+    return SandboxResult(Verdict.FAILED, None, "", "", 0.0, 0.0, detail)
 
 
 def _signal_number(code: int | None) -> int | None:

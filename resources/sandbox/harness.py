@@ -1,11 +1,12 @@
 """The harness that runs inside the sandbox: the program, then its tests, then a proof that they ran to the end.
 
-The sandbox's interpreter runs this file as ``python -I -S -B harness.py JOB_FD NONCE_FD STATUS_FD``; it imports
-nothing from the project and only the standard library. The host gives it the job (marshal-encoded: program,
-tests, entry point, limits) and a fresh random nonce on two descriptors it reads and closes before any
-program code runs, and reads its verdict from the third. Only ``passed <nonce>`` on that channel counts as a
-pass, so an exit status, "passed" on stdout, ``sys.exit(0)``, ``os._exit(0)``, ``atexit`` or ``excepthook`` tricks
-and replacing the process (``os.execv``) all end without the proof, hence as failures.
+The sandbox's interpreter runs :data:`BOOTSTRAP`, which reads the job (marshal-encoded: this harness, the program
+and the tests, compiled by the host when its Python is the sandbox's, the entry point, the limits) from one
+descriptor and runs :func:`main`; nothing here imports the project, only the standard library. A second descriptor
+holds a fresh random nonce, read and closed before any program code runs; the host reads the verdict from a third.
+Only ``passed <nonce>`` on that channel counts as a pass, so an exit status, "passed" on stdout, ``sys.exit(0)``,
+``os._exit(0)``, ``atexit`` or ``excepthook`` tricks and replacing the process (``os.execv``) all end without the
+proof, hence as failures.
 
 Why the program cannot produce the proof itself (the threat model is in docs/code.md):
 
@@ -97,15 +98,14 @@ FRAME_USERS = frozenset(
 traceback) without handing it to their caller: program code may call them."""
 
 
-def main(argv, source, path, code):
-    """Read the job, set the limits, compile, then run the program in the runner thread and wait."""
+def main(argv, job, code):
+    """Take the job (read by :data:`BOOTSTRAP`), set the limits, compile what the host did not, then run the
+    program in the runner thread and wait."""
     import builtins
-    import marshal
     import resource
     import time
 
     job_fd, nonce_fd, status_fd = (int(a) for a in argv)
-    job = marshal.loads(read_all(os, job_fd))
     nonce = read_all(os, nonce_fd)
     os.close(job_fd)
     os.close(nonce_fd)
@@ -129,15 +129,18 @@ def main(argv, source, path, code):
 
     set_limits(resource, job["limits"])
     try:
-        program = compile(job["program"], PROGRAM_FILENAME, "exec", dont_inherit=True)
-        tests = None if job["tests"] is None else compile_tests(job["tests"])
+        program, tests = job["program"], job["tests"]
+        if type(program) is str:  # the host compiles when its Python matches this one (see the client)
+            program = compile(program, PROGRAM_FILENAME, "exec", dont_inherit=True)
+        if type(tests) is str:
+            tests = compile_tests(tests)
     except SyntaxError as error:
         where = "the tests" if error.filename == TESTS_FILENAME else "the program"
         report("failed", f"SyntaxError in {where}, line {error.lineno}: {error.msg}", EXIT_FAILED)
     except (ValueError, MemoryError, RecursionError) as error:
         report("failed", f"cannot compile: {type(error).__name__}: {error}", EXIT_FAILED)
 
-    finish_line = next(i for i, line in enumerate(source.splitlines(), 1) if line.endswith(FINISH_MARK))
+    finish_line = job["finish_line"]
     stdlib = os.path.dirname(os.__file__) + "/"
     module_type = type(sys)
     namespace_name = "__main__" if tests is None else "__program__"
@@ -160,7 +163,7 @@ def main(argv, source, path, code):
         vault,
         (nonce, status_fd, handoff, finish_line, write, exit_, sys._current_frames, time.sleep, EXIT_BLOCKED),
     )
-    hook = make_hook(vault_ident, report, sys._getframe, _thread.get_ident, stdlib, path, sys.modules)
+    hook = make_hook(vault_ident, report, sys._getframe, _thread.get_ident, stdlib, HARNESS_FILENAME, sys.modules)
     baseline = snapshot(sys, builtins, test_builtins)
     _thread.stack_size(RUNNER_STACK_BYTES)
     _thread.start_new_thread(
@@ -179,8 +182,8 @@ def main(argv, source, path, code):
             flush,
             helpers["failure"],
             helpers["tampering"],
-            job["program"],
-            job["tests"],
+            job["program_source"],
+            job["tests_source"],
         ),
     )
     _thread.stack_size(0)
@@ -707,18 +710,28 @@ def code_objects(code):
     return found
 
 
-def _bootstrap():
-    import builtins
-    import sys
-
-    path = __file__
-    with open(path, encoding="utf-8") as handle:
-        source = handle.read()
-    code = compile(source, path, "exec", dont_inherit=True)
-    core = {"__builtins__": dict(builtins.__dict__), "__name__": "sandbox_harness", "__file__": path}
-    exec(code, core)
-    core["main"](sys.argv[1:], source, path, code)
+def finish_line(source):
+    """The number of the line of ``source`` (this file's text) that :data:`FINISH_MARK` marks."""
+    return next(number for number, line in enumerate(source.splitlines(), 1) if line.endswith(FINISH_MARK))
 
 
-if __name__ == "__main__":
-    _bootstrap()
+HARNESS_FILENAME = "<sandbox harness>"
+"""The file name this harness is compiled under: code of that name (or ``<tests>``) is trusted by the audit hook,
+and the program may not compile anything under these names."""
+
+BOOTSTRAP = """
+import marshal, os, sys
+chunks = []
+while chunk := os.read(int(sys.argv[1]), 1 << 20):
+    chunks.append(chunk)
+job = marshal.loads(b"".join(chunks))
+del chunks, chunk
+harness = job["harness"]
+if type(harness) is str:
+    harness = compile(harness, "<sandbox harness>", "exec", dont_inherit=True)
+core = {"__builtins__": dict(__builtins__.__dict__), "__name__": "sandbox_harness"}
+exec(harness, core)
+core["main"](sys.argv[1:], job, harness)
+"""
+"""What the interpreter runs (``python -I -S -B -c BOOTSTRAP JOB_FD NONCE_FD STATUS_FD``): read the job and run
+this harness's ``main`` in a namespace of its own, with a private copy of the builtins."""

@@ -29,7 +29,7 @@ attempt("proc", lambda: os.listdir("/proc"))
 attempt("write_usr", lambda: open("/usr/planted", "w").write("x"))
 attempt("write_etc", lambda: open("/etc/planted", "w").write("x"))
 attempt("write_root", lambda: open("/planted", "w").write("x"))
-attempt("overwrite_harness", lambda: open("/sandbox/harness.py", "w").write("x"))
+attempt("write_bin", lambda: open("/bin/planted", "w").write("x"))
 attempt("write_scratch", lambda: open("/tmp/" + MARKER, "w").write("x"))
 attempt("connect_local", lambda: socket.create_connection(("127.0.0.1", PORT), timeout=2))
 attempt("connect_outside", lambda: socket.create_connection(("1.1.1.1", 53), timeout=2))
@@ -75,8 +75,7 @@ def test_no_host_file_is_visible(probed):
     report, _, _ = probed
     for attempt in ("secret_file", "root_home", "passwd", "work", "proc"):
         assert report[attempt] == "refused: FileNotFoundError", attempt
-    assert set(report["root"]) <= {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "dev", "tmp",
-                                   "sandbox"}  # fmt: skip
+    assert set(report["root"]) <= {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "dev", "tmp"}
 
 
 def test_no_host_variable_reaches_the_program(probed):
@@ -95,7 +94,7 @@ def test_no_network_not_even_the_hosts_loopback(probed):
 
 def test_only_the_scratch_folder_is_writable_and_it_is_not_the_hosts(probed):
     report, marker, _ = probed
-    for attempt in ("write_usr", "write_etc", "write_root", "overwrite_harness"):
+    for attempt in ("write_usr", "write_etc", "write_root", "write_bin"):
         assert report[attempt] == "refused: OSError", attempt  # read-only file system
     assert report["write_scratch"] == "1"
     assert not Path("/tmp", marker).exists()
@@ -161,7 +160,7 @@ def _sandboxed_processes() -> list[int]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if b"/sandbox/harness.py" in (entry / "cmdline").read_bytes():
+                if b"sandbox_harness" in (entry / "cmdline").read_bytes():
                     found.append(int(entry.name))
             except OSError:
                 continue

@@ -52,3 +52,21 @@ def test_invalid_configuration_is_refused():
         client_module.SandboxClient(mode="docker")
     with pytest.raises(DataflowError, match="workers=0"):
         client_module.SandboxClient(workers=0)
+
+
+def test_sources_are_compiled_inside_when_the_pythons_differ(monkeypatch, sandbox):
+    """With another minor version inside the sandbox, code objects cannot cross: the harness compiles the program
+    and rewrites the tests itself, with the same verdicts."""
+    monkeypatch.setattr(client_module.sys, "version_info", (3, 99))
+    engine = client_module.SandboxClient(sandbox.limits)
+    assert not engine._precompile
+    always_equal = "class E:\n    def __eq__(self, o):\n        return True\ndef f():\n    return E()\n"
+    results = engine.run_many(
+        [
+            SandboxJob("def f():\n    return 2\n", "assert f() == 2"),
+            SandboxJob(always_equal, "assert f() == 2"),
+            SandboxJob("def f(:\n", "assert f() == 2"),
+        ]
+    )
+    assert [r.verdict for r in results] == [Verdict.PASSED, Verdict.FAILED, Verdict.FAILED]
+    assert results[2].detail == "SyntaxError in the program, line 1: invalid syntax"
