@@ -154,7 +154,9 @@ def main(argv, job, code):
     test_builtins = dict(builtins.__dict__)
     test_builtins["__strict_compare__"] = helpers["strict_compare"]
     test_builtins["__strict_truth__"] = helpers["strict_truth"]
-    test_codes = frozenset(id(code) for code in code_objects(tests)) if tests is not None else frozenset()
+    test_code_objects = code_objects(tests) if tests is not None else []
+    test_codes = frozenset(id(code) for code in test_code_objects)
+    test_names = frozenset(name for code in test_code_objects for name in code.co_names)
 
     handoff = ([], _thread.allocate_lock(), _thread.allocate_lock(), _thread.allocate_lock(), _thread.allocate_lock())
     for lock in handoff[1:]:
@@ -175,6 +177,7 @@ def main(argv, job, code):
             program_module.__dict__,
             test_builtins,
             test_codes,
+            test_names,
             hook,
             handoff,
             (baseline, sys, builtins, stdlib),
@@ -182,6 +185,7 @@ def main(argv, job, code):
             flush,
             helpers["failure"],
             helpers["tampering"],
+            helpers["tests_namespace"],
             job["program_source"],
             job["tests_source"],
         ),
@@ -203,6 +207,7 @@ def runner(
     namespace,
     test_builtins,
     test_codes,
+    test_names,
     hook,
     handoff,
     context,
@@ -210,6 +215,7 @@ def runner(
     flush,
     failure,
     tampering,
+    tests_namespace,
     program_source,
     tests_source,
     *,
@@ -225,7 +231,6 @@ def runner(
     _get_ident=_thread.get_ident,
     _exit=os._exit,
     _failed=EXIT_FAILED,
-    _tests_name="__tests__",
 ):
     """The thread that runs program code. Sealed: after ``_addaudithook`` it reads nothing but its locals."""
     box, ready, taken, wake, done = handoff
@@ -237,9 +242,10 @@ def runner(
     try:
         _exec(program, namespace)
         if tests is not None:
-            test_namespace = _dict(namespace)
-            test_namespace["__builtins__"] = test_builtins
-            test_namespace["__name__"] = _tests_name
+            test_namespace, refused = tests_namespace(namespace, test_builtins, test_names, entry_point)
+            if refused is not None:
+                report("failed", refused, _failed)
+                _exit(_failed)
             _exec(tests, test_namespace)
             defined = _dict(test_namespace)
             if entry_point is not None:
@@ -483,6 +489,35 @@ def tampering(context, test_namespace, defined):
     return None
 
 
+def tests_namespace(namespace, test_builtins, test_names, entry_point):
+    """The tests' globals: the program's names (its functions, classes and imports, as HumanEval's shared namespace
+    gives them), the private builtins and the strict helpers; or None and why the tests cannot be trusted to run.
+
+    A program that rebinds a builtin the tests use (``abs = lambda x: 0``) or a standard-library module name to
+    something else (``class math: isclose = ...``) would answer for the tests: refused, unless the name is the
+    entry point itself or a genuine import (``import collections.abc as abc``, ``from datetime import datetime``).
+    """
+    modules = sys.modules
+    for name, value in namespace.items():
+        if name == entry_point or name not in test_names or (name.startswith("__") and name.endswith("__")):
+            continue
+        if name in test_builtins:
+            return None, f"the program redefines {name}, which the tests take from the builtins"
+        if name.partition(".")[0] in sys.stdlib_module_names and value is not modules.get(name):
+            genuine_module = type(value) is type(sys) and modules.get(getattr(value, "__name__", None)) is value
+            genuine_import = getattr(modules.get(name), name, None) is value
+            if not (genuine_module or genuine_import):
+                return None, f"the program binds {name}, a standard-library module the tests use, to something else"
+    names = dict(namespace)
+    names.update(
+        __builtins__=test_builtins,
+        __name__="__tests__",
+        __strict_compare__=test_builtins["__strict_compare__"],
+        __strict_truth__=test_builtins["__strict_truth__"],
+    )
+    return names, None
+
+
 def changed_names(current, before, where):
     for key, value in before.items():
         if current.get(key, changed_names) is not value:
@@ -578,18 +613,24 @@ def strict_equal(left, right, depth):
     if untrusted_equality(left) or untrusted_equality(right):
         if kinds[0] is not kinds[1]:
             return False
-    elif depth < MAX_DEPTH:
+    elif depth < MAX_DEPTH:  # containers compared through their base type's methods, whatever a subclass overrides
         for container in (list, tuple):
             if issubclass(kinds[0], container) and issubclass(kinds[1], container):
-                return len(left) == len(right) and all(
-                    strict_equal(a, b, depth + 1) for a, b in zip(left, right, strict=True)
+                items = list(container.__iter__(left)), list(container.__iter__(right))
+                return len(items[0]) == len(items[1]) and all(
+                    strict_equal(a, b, depth + 1) for a, b in zip(*items, strict=True)
                 )
         if issubclass(kinds[0], dict) and issubclass(kinds[1], dict):
-            if any(untrusted_equality(key) for key in (*left, *right)):
+            keys = list(dict.keys(left)), list(dict.keys(right))
+            if any(untrusted_equality(key) for key in (*keys[0], *keys[1])) or set(keys[0]) != set(keys[1]):
                 return False
-            return left.keys() == right.keys() and all(strict_equal(left[k], right[k], depth + 1) for k in left)
+            return all(strict_equal(dict.__getitem__(left, k), dict.__getitem__(right, k), depth + 1) for k in keys[0])
         if issubclass(kinds[0], (set, frozenset)) and issubclass(kinds[1], (set, frozenset)):
-            return not any(untrusted_equality(item) for item in (*left, *right)) and left == right
+            items = [
+                frozenset((set if issubclass(k, set) else frozenset).__iter__(v))
+                for k, v in zip(kinds, (left, right), strict=True)
+            ]
+            return not any(untrusted_equality(item) for item in (*items[0], *items[1])) and items[0] == items[1]
     return strict_truth(left == right)
 
 

@@ -69,6 +69,14 @@ TRICKS = {
     "def square(x):\n    return T()\n",
     "== returns a truthy liar": "class Yes:\n    def __bool__(self):\n        return True\n"
     "class R:\n    def __eq__(self, other):\n        return Yes()\ndef square(x):\n    return R()\n",
+    # container subclasses that lie through their own methods
+    "list subclass iterating a lie": "class L(list):\n    def __iter__(self):\n        return iter([4])\n"
+    "    def __len__(self):\n        return 1\ndef square(x):\n    return L([x + 2])\n",
+    "dict subclass answering every key": "class D(dict):\n    def keys(self):\n        return {'v': 0}.keys()\n"
+    "    def __getitem__(self, k):\n        return 4\ndef square(x):\n    return D(v=x + 2)\n",
+    # shadowing what the tests take from the builtins or the standard library
+    "defines the strict helpers itself": "def __strict_compare__(*a):\n    return True\n"
+    "def __strict_truth__(v):\n    return True\n" + WRONG,
     # patching what the tests use
     "patches builtins.abs for the tests": "import builtins\nbuiltins.abs = lambda x: 0\n" + WRONG,
     "patches math.isclose": "import math\nmath.isclose = lambda *a, **k: True\n" + WRONG,
@@ -161,14 +169,28 @@ PATCHED = {
 }
 """Patches that do make the tests pass: the tamper check must catch them after the last test."""
 
+SHADOWS = {
+    "shadows abs": ("def abs(x):\n    return 0\n" + WRONG, "assert abs(square(3) - 9) < 1e-9\n"),
+    "shadows all": ("def all(xs):\n    return True\n" + WRONG, "assert all(square(x) == x * x for x in range(5))\n"),
+    "a fake math module": (
+        "class math:\n    isclose = staticmethod(lambda *a, **k: True)\n" + WRONG,
+        "assert math.isclose(square(3), 9)\n",
+    ),
+}
+"""Bare-assert tests (no check, no entry point) that take a builtin or a module from the program's namespace."""
+
 
 @pytest.fixture(scope="module")
 def outcomes(sandbox):
     jobs = [SandboxJob(program, TESTS, "square") for program in (*TRICKS.values(), *HONEST.values())]
     jobs.append(SandboxJob(*CUSTOM_CLASS_TESTS))
     jobs += [SandboxJob(program, ISCLOSE_TESTS, "square") for program, _ in PATCHED.values()]
+    jobs += [SandboxJob(program, tests) for program, tests in SHADOWS.values()]
+    jobs.append(SandboxJob("from datetime import datetime\ndef year(d):\n    return d.year\n",
+                           "assert year(datetime(2024, 5, 1)) == 2024\n"))  # fmt: skip
     results = sandbox.run_many(jobs)
-    return dict(zip([*TRICKS, *HONEST, "custom class", *PATCHED], results, strict=True))
+    names = [*TRICKS, *HONEST, "custom class", *PATCHED, *SHADOWS, "tests use the program's genuine import"]
+    return dict(zip(names, results, strict=True))
 
 
 @pytest.mark.parametrize("trick", list(TRICKS))
@@ -178,7 +200,13 @@ def test_a_trick_never_passes(outcomes, trick):
     assert "passed" not in result.detail
 
 
-@pytest.mark.parametrize("program", [*HONEST, "custom class"])
+@pytest.mark.parametrize("trick", list(SHADOWS))
+def test_shadowing_what_the_tests_use_never_passes(outcomes, trick):
+    assert outcomes[trick].verdict is Verdict.FAILED, outcomes[trick]
+    assert outcomes[trick].detail.startswith("the program"), outcomes[trick]
+
+
+@pytest.mark.parametrize("program", [*HONEST, "custom class", "tests use the program's genuine import"])
 def test_an_honest_program_passes(outcomes, program):
     assert outcomes[program].verdict is Verdict.PASSED, outcomes[program]
 
