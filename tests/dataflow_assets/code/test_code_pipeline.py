@@ -126,9 +126,14 @@ def test_code_group_with_the_embedded_model(tmp_path, instance, sandbox):
     """SmolLM2-135M is far too small to write working code or valid reviews: most pairs are rejected with a reason.
     What must hold is the graph: every step runs, no row vanishes without a reason, and whatever reaches the end
     passed its tests in the sandbox."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name, keep in (("code.jsonl", 3), ("instructions.jsonl", 2)):  # a few rows: the model is slow on 2 cores
+        lines = (SAMPLE_DATA / name).read_text().splitlines()[:keep]
+        (seeds / name).write_text("\n".join(lines) + "\n")
     root = tmp_path / "delta"
     llm = LLMResource(backend="local", cache_path=str(tmp_path / "llm_cache.sqlite"))
-    summary = materialize_pipeline(CodeSftPipeline(min_quality=1), root=root, instance=instance,
+    summary = materialize_pipeline(CodeSftPipeline(seeds, min_quality=1), root=root, instance=instance,
                                    resources={"llm": llm, "sandbox": sandbox})  # fmt: skip
     steps = {s.asset.split("/")[1]: s for s in summary.steps}
     for name in ONE_TO_ONE:
