@@ -266,10 +266,12 @@ class SandboxClient:
         status, info = bytearray(), bytearray()
         deadline = started + limits.wall_s
 
+        interpreter: list[int] = []  # a pidfd of the interpreter once bubblewrap said its pid: kills cannot miss
+
         def stop(reason: str) -> float:
             outcome.killed = reason
-            outcome.cpu_s = _cpu_seconds(info)
-            _kill(process)
+            outcome.cpu_s = _cpu_seconds(_child_pid(info))
+            _kill(process, interpreter[0] if interpreter else None)
             return time.monotonic() + KILL_GRACE_S
 
         with selectors.DefaultSelector() as selector:
@@ -280,8 +282,9 @@ class SandboxClient:
                 if now >= deadline:
                     if outcome.killed is None:
                         deadline = stop("timeout")
-                    else:
-                        break  # something still holds a pipe after the kill: stop reading
+                    else:  # something still holds a pipe after the kill: stop reading, kill the whole group
+                        _kill(process, None)
+                        break
                 for key, _ in selector.select(max(0.0, deadline - now)):
                     data = os.read(key.fd, 1 << 16)
                     if not data:
@@ -290,6 +293,9 @@ class SandboxClient:
                         status += data[: STATUS_CAP - len(status)]
                     elif key.fd == info_read:
                         info += data[:STATUS_CAP]
+                        if not interpreter and (pid := _child_pid(info)) is not None:
+                            with contextlib.suppress(OSError):
+                                interpreter.append(os.pidfd_open(pid))
                     else:
                         buffer = streams[key.fd]
                         room = limits.max_output_bytes - len(outcome.stdout) - len(outcome.stderr)
@@ -297,6 +303,8 @@ class SandboxClient:
                         if len(data) > room and outcome.killed is None:
                             deadline = stop("output_limit")
         _, wait_status, rusage = os.wait4(process.pid, 0)
+        for pidfd in interpreter:
+            _close(pidfd)
         process.returncode = os.waitstatus_to_exitcode(wait_status)
         process.stdout.close()
         process.stderr.close()
@@ -354,7 +362,8 @@ class SandboxClient:
                 args += ["--dir", f"{SCRATCH}/{parent}"]
             data = content.encode() if isinstance(content, str) else content
             args += ["--perms", "0644", "--file", str(_memfd(data, opened)), f"{SCRATCH}/{name}"]
-        args += ["--remount-ro", "/", "--chdir", SCRATCH, "--clearenv"]
+        # /dev is a tmpfs of its own, unbounded: read-only, or a program could fill the host's memory through it
+        args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SCRATCH, "--clearenv"]
         for key, value in _environment().items():
             args += ["--setenv", key, value]
         if self._seccomp is not None:
@@ -445,21 +454,33 @@ def _close(fd: int) -> None:
         os.close(fd)
 
 
-def _cpu_seconds(info: bytes) -> float:
-    """CPU seconds used so far by the interpreter whose host pid bubblewrap reported in ``info`` (0 if unknown)."""
+def _child_pid(info: bytes) -> int | None:
+    """The interpreter's host pid, as bubblewrap's ``--info-fd`` reports it (None before it did, or unsafe mode)."""
     found = re.search(rb'"child-pid":\s*(\d+)', info)
+    return int(found[1]) if found else None
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """CPU seconds the process ``pid`` has used so far (0 if unknown)."""
     try:
-        with open(f"/proc/{int(found[1])}/stat", "rb") as handle:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
             fields = handle.read().rpartition(b")")[2].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, TypeError, IndexError, ValueError):
         return 0.0
 
 
-def _kill(process: subprocess.Popen) -> None:
-    """SIGKILL bubblewrap's whole process group: the sandbox's pid namespace dies with it."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
+def _kill(process: subprocess.Popen, interpreter_pidfd: int | None) -> None:
+    """SIGKILL the sandbox. The interpreter first, when bubblewrap reported it (through a pidfd, which cannot hit a
+    recycled pid): it is the init of the sandbox's pid namespace, so every thread and process in it dies with it,
+    and bubblewrap, its parent, reaps it and exits, leaving nothing, not even a zombie. Otherwise bubblewrap's whole
+    process group (the namespace then dies through ``--die-with-parent``; in unsafe mode the group is the
+    interpreter's)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if interpreter_pidfd is not None:
+            signal.pidfd_send_signal(interpreter_pidfd, signal.SIGKILL)
+        else:
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 _PROBED: dict[tuple[str, int | None], str | None] = {}

@@ -1,4 +1,5 @@
-"""A seccomp filter that lets the sandboxed interpreter start threads but never a new process, nor trace one.
+"""A seccomp filter that lets the sandboxed interpreter start threads but never a new process, nor trace one,
+nor reach kernel interfaces it has no use for.
 
 bubblewrap loads it (``--seccomp FD``) just before it executes the interpreter. With it, a fork bomb fails at the
 first ``fork`` whatever the program does, no helper process can read the harness's memory through ptrace or
@@ -38,11 +39,14 @@ _ARCHES = {
     "x86_64": (
         0xC000003E,
         {"clone": 56, "fork": 57, "vfork": 58, "clone3": 435, "ptrace": 101, "process_vm_readv": 310,
-         "process_vm_writev": 311},
+         "process_vm_writev": 311, "memfd_create": 319, "userfaultfd": 323, "bpf": 321, "perf_event_open": 298,
+         "keyctl": 250, "add_key": 248, "request_key": 249, "io_uring_setup": 425},
     ),
     "aarch64": (
         0xC00000B7,
-        {"clone": 220, "clone3": 435, "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271},
+        {"clone": 220, "clone3": 435, "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271,
+         "memfd_create": 279, "userfaultfd": 282, "bpf": 280, "perf_event_open": 241, "keyctl": 219, "add_key": 217,
+         "request_key": 218, "io_uring_setup": 425},
     ),
 }  # fmt: skip
 
@@ -75,7 +79,23 @@ def process_filter(machine: str | None = None) -> bytes | None:
     return _assemble(program)
 
 
-_REFUSED = ("fork", "vfork", "ptrace", "process_vm_readv", "process_vm_writev")
+_REFUSED = (
+    "fork",
+    "vfork",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "memfd_create",  # memory outside the address-space limit, as many 16 MiB files as descriptors
+    "userfaultfd",
+    "bpf",
+    "perf_event_open",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "io_uring_setup",
+)
+"""Calls that fail with EPERM: new processes, reading other processes' memory, memory outside the rlimits, and
+kernel interfaces a program has no use for (attack surface)."""
 
 
 def _assemble(program: list[tuple]) -> bytes:
