@@ -81,13 +81,16 @@ class CodeComplexityEvaluator(Evaluator):
             try:
                 complexities = [block.complexity for block in cc_visit(code)]
                 maintainability = float(mi_visit(code, multi=True))
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
+            except Exception:  # radon on arbitrary code: a row it cannot read gets nulls, not a crash
                 return None, None, None
         else:
             extension = _EXTENSION.get(language or "")
             if extension is None:
                 return None, None, None
-            analysis = lizard.analyze_file.analyze_source_code(f"row{extension}", code)
+            try:
+                analysis = lizard.analyze_file.analyze_source_code(f"row{extension}", code)
+            except Exception:  # as for radon above
+                return None, None, None
             complexities, maintainability = [f.cyclomatic_complexity for f in analysis.function_list], None
         if not complexities:
             return 0, 0.0, maintainability

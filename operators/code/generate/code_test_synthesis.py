@@ -50,8 +50,8 @@ class CodeTestSynthesisGenerator(LLMOperator):
         tests = extract_code(result.text or "", "python")
         try:
             tree = ast.parse(tests)
-        except (SyntaxError, ValueError) as error:
-            raise AnswerError(f"the tests do not parse: {error}") from None
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+            raise AnswerError(f"the tests do not parse: {type(error).__name__}: {error}") from None
         asserts = sum(isinstance(node, ast.Assert) for node in ast.walk(tree))
         if asserts < self.min_asserts:
             raise AnswerError(f"{asserts} assert statement(s), fewer than min_asserts={self.min_asserts}")
