@@ -1,4 +1,4 @@
-"""The base of the code filters: the code column required, the language and path columns optional.
+"""What the code filters share: the code column required, the language and path columns optional.
 
 Code corpora come with a language column, a file path, both or neither; the filters' per-language rules take the
 language from the first, else the path's extension, else ``default_language``. Since a key must name an existing
@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 import polars as pl
-from pydantic import Field
+from pydantic import BaseModel, Field
 
-from operators.base import Filter
 from operators.code.languages import with_language
 
 KEY_DOCS = {
@@ -23,8 +22,9 @@ KEY_DOCS = {
 }
 
 
-class CodeFilter(Filter):
-    """A filter over source code with optional language and path columns (see the module docstring)."""
+class CodeColumns(BaseModel):
+    """Mixed into a filter over source code (``class X(CodeColumns, Filter)``): the optional language and path
+    columns (see the module docstring)."""
 
     key_docs: ClassVar[dict[str, str]] = KEY_DOCS
 

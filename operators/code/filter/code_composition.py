@@ -3,13 +3,13 @@ from __future__ import annotations
 import polars as pl
 from pydantic import Field
 
-from operators.base import Read, Rule
-from operators.code.base import CodeFilter
+from operators.base import Filter, Read, Rule
+from operators.code.base import CodeColumns
 from operators.registry import register
 
 
 @register("code_composition")
-class CodeCompositionFilter(CodeFilter):
+class CodeCompositionFilter(CodeColumns, Filter):
     """Reject files with too few letters or alphanumeric characters: numeric tables, symbol art, binary residue.
 
     Rejections, scored with the measured fraction: ``code_low_alphanumeric`` (letters and digits over all

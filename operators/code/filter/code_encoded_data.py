@@ -3,8 +3,8 @@ from __future__ import annotations
 import polars as pl
 from pydantic import Field
 
-from operators.base import Read, Rule
-from operators.code.base import CodeFilter
+from operators.base import Filter, Read, Rule
+from operators.code.base import CodeColumns
 from operators.registry import register
 
 BASE64 = r"[A-Za-z0-9+/]{64,}={0,2}"
@@ -13,7 +13,7 @@ UNICODE_ESCAPES = r"(?:\\u[0-9a-fA-F]{4}){8,}"
 
 
 @register("code_encoded_data")
-class CodeEncodedDataFilter(CodeFilter):
+class CodeEncodedDataFilter(CodeColumns, Filter):
     """Reject files that are mostly encoded data: base64 blobs, hex byte arrays, runs of ``\\u`` escapes.
 
     Embedded images, fonts, firmware and compiled resources are not code. A match is a run of 64+ base64

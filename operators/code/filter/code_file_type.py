@@ -3,8 +3,8 @@ from __future__ import annotations
 import polars as pl
 from pydantic import Field
 
-from operators.base import Read, Rule
-from operators.code.base import CodeFilter
+from operators.base import Filter, Read, Rule
+from operators.code.base import CodeColumns
 from operators.code.languages import LANGUAGE
 from operators.registry import register
 
@@ -12,7 +12,7 @@ _PATH = "__code_path"
 
 
 @register("code_file_type")
-class CodeFileTypeFilter(CodeFilter):
+class CodeFileTypeFilter(CodeColumns, Filter):
     """Rules by file type: allowed languages, data files that are too big, HTML without text, stray text files.
 
     Rejections, in this order, each scored with what it measured:

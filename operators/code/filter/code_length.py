@@ -3,8 +3,8 @@ from __future__ import annotations
 import polars as pl
 from pydantic import Field, field_validator
 
-from operators.base import Read, Rule
-from operators.code.base import CodeFilter
+from operators.base import Filter, Read, Rule
+from operators.code.base import CodeColumns
 from operators.code.languages import LANGUAGE
 from operators.registry import register
 
@@ -13,7 +13,7 @@ LONG_LINE_LANGUAGES = ("html", "json", "markdown", "text", "xml", "csv", "tsv", 
 
 
 @register("code_length")
-class CodeLengthFilter(CodeFilter):
+class CodeLengthFilter(CodeColumns, Filter):
     """Reject files with too few or too many lines, or with lines too long for their language (minified code).
 
     Rejections, scored with the measured value: ``code_too_few_lines`` / ``code_too_many_lines`` (between

@@ -3,13 +3,13 @@ from __future__ import annotations
 import polars as pl
 from pydantic import Field
 
-from operators.base import Read, Rule
-from operators.code.base import CodeFilter
+from operators.base import Filter, Read, Rule
+from operators.code.base import CodeColumns
 from operators.registry import register
 
 
 @register("code_repetition")
-class CodeRepetitionFilter(CodeFilter):
+class CodeRepetitionFilter(CodeColumns, Filter):
     """Reject files made of the same lines over and over: copy-pasted blocks, padded tables, generated lists.
 
     Only *significant* lines count: stripped, at least ``min_line_chars`` characters long, so that the ``}``,

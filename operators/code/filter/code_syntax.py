@@ -3,9 +3,9 @@ from __future__ import annotations
 import polars as pl
 from pydantic import Field
 
-from operators.base import Read, Rule
+from operators.base import Filter, Read, Rule
 from operators.code import syntax
-from operators.code.base import CodeFilter
+from operators.code.base import CodeColumns
 from operators.code.languages import LANGUAGE
 from operators.registry import register
 
@@ -13,7 +13,7 @@ _STATUS, _DETAIL = "__syntax_status", "__syntax_detail"
 
 
 @register("code_syntax")
-class CodeSyntaxFilter(CodeFilter):
+class CodeSyntaxFilter(CodeColumns, Filter):
     """Keep code that parses: Python with ``ast``, some 170 other languages with tree-sitter's bundled grammars.
 
     Rejections, with the place of the first error in the detail: ``code_syntax_error`` (also for a null code),
