@@ -79,11 +79,35 @@ class _Outcome:
     stderr: bytearray = field(default_factory=bytearray)
     killed: str | None = None
     """``timeout`` or ``output_limit`` when the host killed the run."""
-    child_pid: int | None = None
-    """The interpreter's pid on the host (bubblewrap's ``--info-fd``), to read its CPU time before a kill."""
     exit_status: int | None = None
     cpu_s: float = 0.0
     wall_s: float = 0.0
+
+
+@dataclass
+class _Started:
+    """A sandbox started ahead of its job: bubblewrap has built it and the interpreter waits for the job on a pipe.
+
+    Starting one costs tens of milliseconds of process and namespace setup, mostly waiting; a spare started while
+    the previous job runs takes that off the next job's time."""
+
+    process: subprocess.Popen
+    job: int
+    nonce: int
+    stdin: int
+    status: int
+    info: int
+    scratch_mb: int
+    scratch: tempfile.TemporaryDirectory | None = None
+
+    def close(self) -> None:
+        for fd in (self.job, self.nonce, self.stdin, self.status, self.info):
+            _close(fd)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+        if self.scratch is not None:
+            self.scratch.cleanup()
 
 
 class SandboxClient:
@@ -115,6 +139,11 @@ class SandboxClient:
         self._finish_line = finish_line(source)
         self._seccomp = process_filter()
         self._lock = threading.Lock()
+        self._spares: list[_Started] = []
+        self._closed = False
+        # Sandboxes are started from one long-lived thread: --die-with-parent follows the *thread* that started
+        # bubblewrap, and a worker thread of run_many ends when its batch does.
+        self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-start")
         self._counts: dict[str, float] = {"runs": 0, "cpu_s": 0.0, "wall_s": 0.0} | {f"verdict_{v}": 0 for v in Verdict}
         if mode == "bwrap":
             _check_bwrap(self)
@@ -172,49 +201,131 @@ class SandboxClient:
 
     def _run(self, job: SandboxJob) -> SandboxResult:
         limits = job.limits or self.limits
-        files = {_scratch_name(name): content for name, content in (job.files or {}).items()}
+        files = {
+            _scratch_name(name): content.encode() if isinstance(content, str) else bytes(content)
+            for name, content in (job.files or {}).items()
+        }
         nonce = secrets.token_hex(16).encode()
         try:
             program, tests = self._compiled(job)
         except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
             return self._count(_not_compiled(error))
-        payload = {
-            "harness": self._harness,
-            "finish_line": self._finish_line,
-            "program": program,
-            "tests": tests,
-            "program_source": job.program,
-            "tests_source": job.tests,
-            "entry_point": job.entry_point,
-            "limits": {k: v for k, v in asdict(limits).items() if k != "max_output_bytes"},
-        }
-        opened: list[int] = []
-        status_read, status_write = os.pipe()
-        info_read, info_write = os.pipe()
-        opened += [status_write, info_write]
+        payload = marshal.dumps(
+            {
+                "harness": self._harness,
+                "finish_line": self._finish_line,
+                "program": program,
+                "tests": tests,
+                "program_source": job.program,
+                "tests_source": job.tests,
+                "entry_point": job.entry_point,
+                "files": files,
+                "limits": {k: v for k, v in asdict(limits).items() if k != "max_output_bytes"},
+            }
+        )
+        stdin = job.stdin.encode() if isinstance(job.stdin, str) else job.stdin or b""
+        started = self._take(limits.max_file_mb)
+        try:
+            writer = threading.Thread(target=_feed, args=(started, payload, nonce, stdin), daemon=True)
+            writer.start()
+            outcome = self._collect(started, limits)
+            writer.join(timeout=KILL_GRACE_S)
+        finally:
+            started.close()
+        return self._count(judge(outcome, nonce, limits))
+
+    # -- started sandboxes ---------------------------------------------------------------------------------------
+
+    def _take(self, scratch_mb: int) -> _Started:
+        """A started sandbox with a scratch folder of ``scratch_mb``: a spare if one is up, else a new one; then
+        a spare for the next job is started (for the engine's own limits)."""
+        taken = None
+        with self._lock:
+            for spare in list(self._spares):
+                if spare.scratch_mb == scratch_mb:
+                    self._spares.remove(spare)
+                    if spare.process.poll() is None:
+                        taken = spare
+                        break
+                    self._reap(spare)
+        if taken is None:
+            taken = self._spawner.submit(self._start, scratch_mb).result()
+        if scratch_mb == self.limits.max_file_mb:
+            self._spawner.submit(self._keep_spare, scratch_mb)
+        return taken
+
+    def _keep_spare(self, scratch_mb: int) -> None:
+        with self._lock:
+            if self._closed or len(self._spares) >= self.workers:
+                return
+        spare = self._start(scratch_mb)
+        with self._lock:
+            if not self._closed:
+                self._spares.append(spare)
+                return
+        self._reap(spare)
+
+    def _start(self, scratch_mb: int) -> _Started:
+        """Start bubblewrap and the interpreter; the harness then waits for its job (see :data:`BOOTSTRAP`)."""
+        (job_r, job_w), (nonce_r, nonce_w), (stdin_r, stdin_w) = os.pipe(), os.pipe(), os.pipe()
+        (status_r, status_w), (info_r, info_w) = os.pipe(), os.pipe()
+        inherited = [job_r, nonce_r, status_w, info_w]  # the seccomp filter's memfd joins them
+        tail = ["-c", BOOTSTRAP, str(job_r), str(nonce_r), str(status_w)]
         scratch = tempfile.TemporaryDirectory(prefix="dataflow-unsafe-") if self.mode == "unsafe" else None
         try:
-            job_fd = _memfd(marshal.dumps(payload), opened)
-            nonce_fd = _memfd(nonce, opened)
-            stdin_fd = _memfd(job.stdin.encode() if isinstance(job.stdin, str) else job.stdin or b"", opened)
-            tail = [str(job_fd), str(nonce_fd), str(status_write)]
             if scratch is None:
-                argv = [*self._bwrap_command(limits, files, opened, info_fd=info_write), "-c", BOOTSTRAP, *tail]
-                cwd = "/"
+                argv = [*self._bwrap_command(scratch_mb, inherited, info_fd=info_w), *tail]
             else:
-                for name, content in files.items():
-                    target = Path(scratch.name, name)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(content.encode() if isinstance(content, str) else content)
-                argv = [self.interpreter.executable, "-I", "-S", "-B", "-c", BOOTSTRAP, *tail]
-                cwd = scratch.name
-            outcome = self._execute(argv, cwd, stdin_fd, (status_read, info_read), opened, limits)
-        finally:
-            for fd in (*opened, status_read, info_read):
+                argv = [self.interpreter.executable, "-I", "-S", "-B", *tail]
+            process = subprocess.Popen(
+                argv,
+                stdin=stdin_r,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=inherited,
+                cwd=scratch.name if scratch is not None else "/",
+                env=_environment() if scratch is not None else {},
+                start_new_session=True,
+                **self._credentials(),
+            )
+        except OSError as error:
+            for fd in (job_w, nonce_w, stdin_w, status_r, info_r):
                 _close(fd)
             if scratch is not None:
                 scratch.cleanup()
-        return self._count(judge(outcome, nonce, limits))
+            raise DataflowError(f"sandbox: cannot start the sandbox: {error}") from None
+        finally:
+            for fd in (*inherited, stdin_r):  # the child has its own copies
+                _close(fd)
+        return _Started(process, job_w, nonce_w, stdin_w, status_r, info_r, scratch_mb, scratch)
+
+    def _reap(self, started: _Started) -> None:
+        """Kill a spare that never got a job, and wait for it: nothing of it is left."""
+        interpreter = None
+        with contextlib.suppress(OSError):
+            os.set_blocking(started.info, False)
+            pid = _child_pid(os.read(started.info, STATUS_CAP))
+            interpreter = os.pidfd_open(pid) if pid is not None else None
+        _kill(started.process, interpreter)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(started.process.pid, 0)
+        started.process.returncode = -signal.SIGKILL
+        if interpreter is not None:
+            _close(interpreter)
+        started.close()
+
+    def close(self) -> None:
+        """Stop the spare sandboxes. The client can still run jobs afterwards (without spares)."""
+        with self._lock:
+            self._closed = True
+            spares, self._spares = self._spares, []
+        for spare in spares:
+            self._reap(spare)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
+            self._spawner.shutdown(wait=False)
 
     def _compiled(self, job: SandboxJob) -> tuple[CodeType | str, CodeType | str | None]:
         """The program and the tests as code objects (the tests' comparisons made strict), or as sources when
@@ -232,39 +343,14 @@ class SandboxClient:
             self._counts[f"verdict_{result.verdict}"] += 1
         return result
 
-    def _execute(
-        self,
-        argv: list[str],
-        cwd: str,
-        stdin_fd: int,
-        channels: tuple[int, int],
-        opened: list[int],
-        limits: SandboxLimits,
-    ) -> _Outcome:
-        """Start the command, collect its output, status and bubblewrap's info, and kill it at a limit."""
-        status_read, info_read = channels
+    def _collect(self, started: _Started, limits: SandboxLimits) -> _Outcome:
+        """Read the run's output, status and bubblewrap's info until it ends; kill it at a limit."""
+        process, status_read, info_read = started.process, started.status, started.info
         outcome = _Outcome()
-        started = time.monotonic()
-        try:
-            process = subprocess.Popen(
-                argv,
-                stdin=stdin_fd,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                pass_fds=[fd for fd in opened if fd != stdin_fd],
-                cwd=cwd,
-                env=_environment() if self.mode == "unsafe" else {},
-                start_new_session=True,
-                **self._credentials(),
-            )
-        except OSError as error:
-            raise DataflowError(f"sandbox: cannot start {argv[0]}: {error}") from None
-        for fd in list(opened):  # the child has them now; our copies would keep the status pipe open
-            _close(fd)
-            opened.remove(fd)
+        started_at = time.monotonic()
         streams = {process.stdout.fileno(): outcome.stdout, process.stderr.fileno(): outcome.stderr}
         status, info = bytearray(), bytearray()
-        deadline = started + limits.wall_s
+        deadline = started_at + limits.wall_s
 
         interpreter: list[int] = []  # a pidfd of the interpreter once bubblewrap said its pid: kills cannot miss
 
@@ -306,9 +392,7 @@ class SandboxClient:
         for pidfd in interpreter:
             _close(pidfd)
         process.returncode = os.waitstatus_to_exitcode(wait_status)
-        process.stdout.close()
-        process.stderr.close()
-        outcome.wall_s = time.monotonic() - started
+        outcome.wall_s = time.monotonic() - started_at
         outcome.cpu_s = max(outcome.cpu_s, rusage.ru_utime + rusage.ru_stime)
         outcome.exit_status = process.returncode
         outcome.status = bytes(status)
@@ -331,9 +415,8 @@ class SandboxClient:
                 args += ["--ro-bind", extra, extra]
         return args
 
-    def _bwrap_command(
-        self, limits: SandboxLimits, files: dict[str, str | bytes], opened: list[int], *, info_fd: int | None = None
-    ) -> list[str]:
+    def _bwrap_command(self, scratch_mb: int, opened: list[int], *, info_fd: int | None = None) -> list[str]:
+        """bubblewrap's arguments up to the interpreter; the seccomp filter's memfd is appended to ``opened``."""
         args = [
             "bwrap",
             *(["--info-fd", str(info_fd)] if info_fd is not None else []),
@@ -353,17 +436,18 @@ class SandboxClient:
             "--dev",
             "/dev",
             "--size",
-            str(limits.max_file_mb << 20),
+            str(scratch_mb << 20),
             "--tmpfs",
             SCRATCH,
+            # /dev is a tmpfs of its own, unbounded: read-only, or a program could fill the host's memory with it
+            "--remount-ro",
+            "/dev",
+            "--remount-ro",
+            "/",
+            "--chdir",
+            SCRATCH,
+            "--clearenv",
         ]
-        for name, content in files.items():
-            for parent in reversed(PurePosixPath(name).parents[:-1]):
-                args += ["--dir", f"{SCRATCH}/{parent}"]
-            data = content.encode() if isinstance(content, str) else content
-            args += ["--perms", "0644", "--file", str(_memfd(data, opened)), f"{SCRATCH}/{name}"]
-        # /dev is a tmpfs of its own, unbounded: read-only, or a program could fill the host's memory through it
-        args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SCRATCH, "--clearenv"]
         for key, value in _environment().items():
             args += ["--setenv", key, value]
         if self._seccomp is not None:
@@ -454,6 +538,19 @@ def _close(fd: int) -> None:
         os.close(fd)
 
 
+def _feed(started: _Started, payload: bytes, nonce: bytes, stdin: bytes) -> None:
+    """Hand a started sandbox its job, then its nonce, then its stdin, closing each pipe after it; a sandbox that
+    died first just gets nothing (the collector sees it end)."""
+    for fd, data in ((started.job, payload), (started.nonce, nonce), (started.stdin, stdin)):
+        with contextlib.suppress(OSError):
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    started.job = started.nonce = started.stdin = -1
+
+
 def _child_pid(info: bytes) -> int | None:
     """The interpreter's host pid, as bubblewrap's ``--info-fd`` reports it (None before it did, or unsafe mode)."""
     found = re.search(rb'"child-pid":\s*(\d+)', info)
@@ -495,7 +592,7 @@ def _bwrap_problem(client: SandboxClient) -> str | None:
         if key not in _PROBED:
             opened: list[int] = []
             try:
-                argv = [*client._bwrap_command(client.limits, {}, opened), "-c", "pass"]
+                argv = [*client._bwrap_command(client.limits.max_file_mb, opened), "-c", "pass"]
                 answer = subprocess.run(argv, capture_output=True, text=True, timeout=60, env={},
                                         pass_fds=opened, **client._credentials())  # fmt: skip
                 _PROBED[key] = None if answer.returncode == 0 else answer.stderr.strip() or f"exit {answer.returncode}"

@@ -129,6 +129,15 @@ def main(argv, job, code):
 
     set_limits(resource, job["limits"])
     try:
+        for name, data in job["files"].items():  # names checked by the host: relative, inside the folder
+            folder = os.path.dirname(name)
+            if folder:
+                os.makedirs(folder, exist_ok=True)
+            with open(name, "wb") as handle:
+                handle.write(data)
+    except OSError as error:
+        report("failed", f"the given files do not fit in the scratch folder: {error}", EXIT_FAILED)
+    try:
         program, tests = job["program"], job["tests"]
         if type(program) is str:  # the host compiles when its Python matches this one (see the client)
             program = compile(program, PROGRAM_FILENAME, "exec", dont_inherit=True)

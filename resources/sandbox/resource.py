@@ -68,6 +68,10 @@ class SandboxResource(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._client = self.build_client()
 
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._client is not None:
+            self._client.close()  # the spare sandboxes started for the next job
+
     def build_client(self) -> SandboxClient:
         """The engine itself; raises a ``DataflowError`` naming bubblewrap when it cannot isolate programs."""
         return SandboxClient(self.configured_limits(), workers=self.workers, python=self.python, mode=self.mode)

@@ -174,6 +174,7 @@ def test_nothing_is_left_running_after_a_kill(sandbox):
     engine = SandboxClient(SandboxLimits(cpu_s=30, wall_s=2), uid=UID)
     result = engine.run(stubborn)
     assert result.verdict is Verdict.TIMEOUT
+    engine.close()  # the spare sandbox started for a next job
     assert _processes_of(UID) == []
 
 
