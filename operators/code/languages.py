@@ -8,7 +8,6 @@ can hand them to its parser directly; common aliases (``py``, ``js``, ``c++``, `
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
 
 import polars as pl
 
@@ -109,10 +108,6 @@ def with_language(df: pl.DataFrame, keys: dict[str, str], default: str | None) -
     language = pl.col(keys["input_language_key"]) if keys["input_language_key"] in df.columns else None
     path = pl.col(keys["input_path_key"]) if keys["input_path_key"] in df.columns else None
     return df.with_columns(language_expr(language, path, default).alias(LANGUAGE))
-
-
-def language_of_path(path: str | None) -> str | None:
-    return EXTENSIONS.get(PurePosixPath(path).suffix.lower()) if path else None
 
 
 _FENCE = re.compile(r"```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)

@@ -4,15 +4,19 @@ One run (``bwrap`` mode), from the outside in:
 
 * the host starts ``bwrap`` in a new session as an unprivileged uid (65534 when the host is root), with no
   environment; bubblewrap unshares every namespace (user, pid, network, ipc, uts, cgroup; no nested user
-  namespaces), mounts ``/usr`` (and the interpreter's prefix) read-only, a minimal ``/dev``, no ``/proc``, a
-  size-limited tmpfs as ``/tmp`` (the working directory and the only writable place), remounts ``/`` read-only,
-  loads the seccomp filter of :mod:`resources.sandbox.seccomp` (threads, never processes) and dies with its parent;
+  namespaces), mounts ``/usr`` (and the interpreter's prefix) read-only, a read-only minimal ``/dev``, no
+  ``/proc``, a size-limited tmpfs as ``/tmp`` (the working directory and the only writable place), remounts ``/``
+  read-only, loads the seccomp filter of :mod:`resources.sandbox.seccomp` (threads, never processes) and dies with
+  its parent. This happens ahead of the job: a spare sandbox is started while the previous job runs, and the
+  interpreter waits for its job on a pipe;
+* the host sends the job (the harness, program and tests compiled when both Pythons agree, the limits, the given
+  files), then a fresh random nonce, then stdin, each on its own pipe;
 * inside, :mod:`resources.sandbox.harness` sets the rlimits (CPU, address space, processes, file size, open files,
   no core dumps), runs the program and the tests, and writes its verdict on a private pipe; only ``passed`` followed
-  by this run's random nonce counts as a pass;
-* the host caps stdout plus stderr, enforces the wall-clock limit by killing bubblewrap (the pid namespace dies with
-  it, so nothing survives: programs that ignore signals or block them included), and reads the CPU time from
-  ``wait4``.
+  by this run's nonce counts as a pass;
+* the host caps stdout plus stderr, enforces the wall-clock limit by killing the interpreter, the pid namespace's
+  init (through a pidfd; nothing survives, programs that ignore or block signals included), and reads the CPU
+  time from ``wait4``.
 
 ``unsafe`` mode runs the same harness as a plain subprocess: rlimits and the fake-pass proof still hold, but the
 program sees the host's files and network. It exists for development on machines without user namespaces, is off
