@@ -42,7 +42,12 @@ class CodeExecutionFilter(Filter, ExecutionSettings):
         "input_entry_point_key": "the function passed to check() (optional column)",
     }
     references = ("Chen et al. 2021, Evaluating Large Language Models Trained on Code (HumanEval), arXiv:2107.03374",)
-    example = 'CodeExecutionFilter(cpu_s=5)(df, input_code_key="solution", input_test_key="test")'
+    example = (
+        "sandbox = SandboxResource().build_client()  # resources.sandbox.resource\n"
+        'result = CodeExecutionFilter(cpu_s=5).run(df, sandbox=sandbox, input_code_key="solution", '
+        'input_test_key="test")\n'
+        "result.kept, result.rejected  # rejected rows carry _reject_rule = sandbox_<verdict> and the output"
+    )
 
     require_tests: bool = Field(
         False, description="Reject rows without tests (sandbox_no_tests) instead of running them"
