@@ -1,0 +1,1 @@
+"""Code-domain operators of this category; each module registers one."""

@@ -1,0 +1,1 @@
+"""What operators see of the code sandbox: the ``Sandbox`` protocol (``resources.sandbox`` implements it)."""
