@@ -172,6 +172,10 @@ class Operator(BaseModel):
     """A side table of the step's own earlier output that ``run`` takes as ``history=`` (a LazyFrame over the
     partitions not being written), so that a new partition is judged against the ones already done without
     recomputing them (incremental dedup). None: the operator needs no history."""
+    row_local: ClassVar[bool] = False
+    """True when each output row depends on one input row alone, so that the input may be cut into batches run
+    anywhere (a Ray worker) and the outputs concatenated, with the same result as one run over everything. Refiners,
+    evaluators, rule filters and row-wise LLM operators are; dedup, joins and dataset-level steps are not."""
 
     def __init__(self, **parameters: Any) -> None:
         missing = missing_modules(type(self).requires)
@@ -281,6 +285,7 @@ class Refiner(Operator):
 
     category: ClassVar[Category] = Category.REFINE
     key_method: ClassVar[str] = "expressions"
+    row_local: ClassVar[bool] = True
 
     def expressions(self) -> dict[str, pl.Expr]:
         """``{output column: polars expression}``; keyword-only ``Read``/``Write`` keys as parameters."""
@@ -306,7 +311,7 @@ class Filter(Operator):
     row_local: ClassVar[bool] = True
     """True when each row's decision depends on that row alone. Set False for rules over groups of rows (dedup):
     a ``Sequential`` then runs them after the earlier filters instead of fused with them, so that rows rejected
-    earlier cannot take part in (and win) a group."""
+    earlier cannot take part in (and win) a group, and the step cannot run on batches (Ray)."""
 
     def rules(self) -> dict[str, Rule]:
         """``{reason: Rule}``, reasons in snake_case; keyword-only ``Read`` keys as parameters."""
@@ -404,6 +409,7 @@ class DatasetEvaluator(Operator):
     category: ClassVar[Category] = Category.EVALUATE
     key_method: ClassVar[str] = "evaluate"
     new_rows: ClassVar[bool] = True
+    row_local: ClassVar[bool] = False
 
     def evaluate(self, df: pl.DataFrame) -> Metrics:
         """The dataset's metrics; keyword-only ``Read`` keys follow ``df`` (and the other datasets of an evaluator
@@ -503,6 +509,17 @@ class BoundOperator:
     @property
     def history(self) -> str | None:
         return self.op.history
+
+    def not_row_local(self) -> str | None:
+        """Why this step cannot run on batches of its input (on Ray), or None when it can."""
+        name = type(self.op).__name__
+        if self.op.inputs != 1:
+            return f"{name} takes {'any number of' if self.op.inputs is None else self.op.inputs} inputs, not one"
+        if self.op.history is not None:
+            return f"{name} reads its own earlier partitions (history {self.op.history!r})"
+        if not self.op.row_local:
+            return f"{name} is not row-local: its output for a row depends on other rows"
+        return None
 
     def run(
         self,

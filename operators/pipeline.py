@@ -43,6 +43,9 @@ class Pipeline:
     """True for the pipelines ``dataflow demo`` (the README's main job) runs on their bundled sample data."""
     demo_order: ClassVar[int] = 100
     """Where the pipeline comes in the demo, lowest first."""
+    ray_steps: ClassVar[tuple[str, ...]] = ()
+    """Steps that may run on a Ray cluster (the ``ray`` resource, ``resources.ray``): row-local steps only, checked
+    when the pipeline is traced. Which of them do run on Ray is the resource's choice, per run (default: all)."""
 
     def __init__(self) -> None:
         object.__setattr__(self, "_members", {})
@@ -98,9 +101,9 @@ class Pipeline:
     def trace(self) -> TracedPipeline:
         group = self.group_name()
         names = {id(member): name for name, member in self.__dict__.get("_members", {}).items()}
-        return TracedPipeline(
-            group, trace(group, names, self.forward), self.text_columns, dict(self.max_rejection_rate)
-        )
+        nodes = trace(group, names, self.forward)
+        _check_ray_steps(group, nodes, self.ray_steps)
+        return TracedPipeline(group, nodes, self.text_columns, dict(self.max_rejection_rate), tuple(self.ray_steps))
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ class TracedPipeline:
     nodes: dict[str, Node]
     text_columns: tuple[str, ...] = ()
     max_rejection_rate: dict[str, float] = field(default_factory=dict)
+    ray_steps: tuple[str, ...] = ()
 
     def sources(self) -> list[Node]:
         return [n for n in self.nodes.values() if n.is_source]
@@ -127,6 +131,24 @@ class TracedPipeline:
             if not node.is_source:
                 results[node.name] = node.step.run([results[i].kept for i in node.inputs], engines)
         return results
+
+
+def _check_ray_steps(group: str, nodes: dict[str, Node], ray_steps: tuple[str, ...]) -> None:
+    """Refuse a Ray step that is not a step of the pipeline, or whose output for a row depends on other rows: run
+    on batches, dedup or a join would see only part of the data and give another answer than on one machine."""
+    for name in ray_steps:
+        node = nodes.get(name)
+        where = f"pipeline {group!r}, ray_steps: {name!r}"
+        if node is None or node.is_source:
+            steps = [n for n, node in nodes.items() if not node.is_source]
+            raise PipelineDefinitionError(f"{where} is not a step", hint=f"the steps are {', '.join(steps)}")
+        problem = node.step.not_row_local()
+        if problem:
+            raise PipelineDefinitionError(
+                f"{where} cannot run on Ray: {problem}",
+                hint="only row-local steps run on Ray (refiners, evaluators, rule filters, row-wise LLM steps); "
+                "dedup, joins and dataset-level steps stay on polars",
+            )
 
 
 def _naming_the_step(cls: type[Pipeline], init: Any) -> Any:

@@ -54,6 +54,11 @@ class Sequential:
 
     history = None  # a stage takes no history of its own; put a history-using operator in a step of its own
 
+    def not_row_local(self) -> str | None:
+        """Why this stage cannot run on batches of its input (on Ray), or None when every item can."""
+        problems = [f"item {i}: {p}" for i, step in enumerate(self.steps) if (p := step.not_row_local())]
+        return "; ".join(problems) or None
+
     def __call__(self, *data: Any) -> Any:
         tracer = next((d.tracer for d in data if hasattr(d, "tracer")), None)
         if tracer is not None:

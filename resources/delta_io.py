@@ -8,14 +8,14 @@ depends on (kept in the Delta commit, for lineage) and the materialization metad
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import dagster as dg
 import polars as pl
 from pydantic import Field, PrivateAttr
 
 from operators.base import OpResult
-from operators.columns import COLUMN_DOCS, QUARANTINE_REASON, REJECT_RULE, ROW_ID
+from operators.columns import COLUMN_DOCS, PARTITION
 from operators.errors import DataflowError
 from resources.delta_store import (
     ENGINES_METADATA_KEY,
@@ -25,6 +25,7 @@ from resources.delta_store import (
     WriteInfo,
     delta_compatible,
 )
+from resources.step_output import PREVIEW_ROWS, DeltaSlice, OutputSummary, StagedResult, distinct_ids
 
 COLUMN_DOCS_METADATA_KEY = "dataflow/column_docs"
 """Asset metadata: column -> what it holds, from what the step's operators declare; the column schema's descriptions."""
@@ -37,7 +38,8 @@ FACTS_METADATA_KEY = "dataflow/facts"
 on the frame in memory so that asset checks need not read the table back."""
 FAN_IN_METADATA_KEY = "dataflow/fan_in"
 """Set on an asset input that gathers every partition of a partitioned upstream into an unpartitioned step."""
-PREVIEW_ROWS = 5
+SLICE_METADATA_KEY = "dataflow/slice"
+"""Set on an asset input that the step reads itself (on Ray workers): it gets a :class:`DeltaSlice`, not a frame."""
 PREVIEW_CELL_CHARS = 80
 
 
@@ -48,12 +50,12 @@ class StepOutput:
     value until the run ends) is left holding an empty box instead of every intermediate dataset of the run.
     """
 
-    def __init__(self, result: OpResult, *, engines: dict[str, str] | None = None) -> None:
-        self._result: OpResult | None = result
+    def __init__(self, result: OpResult | StagedResult, *, engines: dict[str, str] | None = None) -> None:
+        self._result: OpResult | StagedResult | None = result
         self.engines = engines or {}
         """Engine name -> model id used by the step (e.g. ``{"llm": "llama.cpp:SmolLM2..."}``), for lineage."""
 
-    def take(self) -> OpResult:
+    def take(self) -> OpResult | StagedResult:
         result, self._result = self._result, None
         if result is None:
             raise DataflowError("this step output was already stored")
@@ -89,7 +91,7 @@ class DeltaIOManager(dg.ConfigurableIOManager):
     def store(self) -> DeltaStore:
         return DeltaStore(self.root, target_file_size=self.target_file_size)
 
-    def load_input(self, context: dg.InputContext) -> pl.DataFrame:
+    def load_input(self, context: dg.InputContext) -> pl.DataFrame | DeltaSlice:
         store = self.store
         asset_path = context.asset_key.path
         uri = store.uri(asset_path)
@@ -100,6 +102,12 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         if partitions is not None:
             partitions = _materialized_partitions(context, partitions)
         step = context.step_context
+        if context.definition_metadata.get(SLICE_METADATA_KEY):
+            # Pinned now: the step's workers read this version even if other runs commit meanwhile.
+            written = self._take_written(uri, step.run_id, partitions)
+            version = written.version if written is not None else store.snapshot(uri)[0]
+            self._reads.setdefault((step.run_id, step.step.key), {})[name] = version
+            return DeltaSlice(uri, version, partitions)
         read = self._take_written(uri, step.run_id, partitions) or store.read(uri, partitions)
         self._reads.setdefault((step.run_id, step.step.key), {})[name] = read.version
         return read.frame
@@ -119,24 +127,58 @@ class DeltaIOManager(dg.ConfigurableIOManager):
             ENGINES_METADATA_KEY: json.dumps(obj.engines, sort_keys=True),
             "dataflow.run_id": context.run_id,
         }
-        # Side tables first, the main table last: the main table's commit marks the step as written.
-        side_writes = {
-            side: store.write(store.uri(asset_path, side), frame, partitions=partitions, commit_metadata=commit)
-            for side, frame in result.tables().items()
-        }
-        kept = delta_compatible(result.kept)
-        main = store.write(store.uri(asset_path), kept, partitions=partitions, commit_metadata=commit)
-        readers = int(context.definition_metadata.get(CONSUMERS_METADATA_KEY, 0))
-        self._remember_written(main, context.run_id, partitions, kept, readers)
+        if isinstance(result, StagedResult):
+            main, side_writes, summary = self._commit_staged(store, asset_path, result, partitions, commit)
+        else:
+            text_columns = list(context.definition_metadata.get(TEXT_COLUMNS_METADATA_KEY) or [])
+            main, side_writes, kept = self._write(store, asset_path, result, partitions, commit)
+            readers = int(context.definition_metadata.get(CONSUMERS_METADATA_KEY, 0))
+            self._remember_written(main, context.run_id, partitions, kept, readers)
+            summary = OutputSummary.of(replace(result, kept=kept), text_columns)
         if main.schema_change.removed:
             context.log.warning(
                 f"{context.asset_key.to_user_string()}: columns no longer produced: {main.schema_change.removed}"
             )
         column_docs = dict(context.definition_metadata.get(COLUMN_DOCS_METADATA_KEY) or {})
-        metadata = _metadata(result, main, side_writes, inputs, column_docs)
-        text_columns = list(context.definition_metadata.get(TEXT_COLUMNS_METADATA_KEY) or [])
-        metadata[FACTS_METADATA_KEY] = dg.MetadataValue.json(written_facts(kept, text_columns))
+        metadata = _metadata(summary, main, side_writes, inputs, column_docs)
+        metadata[FACTS_METADATA_KEY] = dg.MetadataValue.json(summary.facts())
         context.add_output_metadata(metadata)
+
+    @staticmethod
+    def _write(
+        store: DeltaStore, asset_path: list[str], result: OpResult, partitions: list[str] | None, commit: dict[str, str]
+    ) -> tuple[WriteInfo, dict[str, WriteInfo], pl.DataFrame]:
+        """Write the step's frames. Side tables first, the main table last: its commit marks the step as written."""
+        sides = {
+            side: store.write(store.uri(asset_path, side), frame, partitions=partitions, commit_metadata=commit)
+            for side, frame in result.tables().items()
+        }
+        kept = delta_compatible(result.kept)
+        return store.write(store.uri(asset_path), kept, partitions=partitions, commit_metadata=commit), sides, kept
+
+    @staticmethod
+    def _commit_staged(
+        store: DeltaStore,
+        asset_path: list[str],
+        result: StagedResult,
+        partitions: list[str] | None,
+        commit: dict[str, str],
+    ) -> tuple[WriteInfo, dict[str, WriteInfo], OutputSummary]:
+        """Commit the files the step's workers wrote, one commit per table in the same order as :meth:`_write`,
+        and count the distinct row ids in what was committed (the one fact batches cannot add up)."""
+        sides = {
+            side: store.commit_files(
+                store.uri(asset_path, side), t.files, t.schema, partitions=partitions, commit_metadata=commit
+            )
+            for side, t in result.sides.items()
+        }
+        main = store.commit_files(
+            store.uri(asset_path), result.main.files, result.main.schema, partitions=partitions, commit_metadata=commit
+        )
+        written = pl.scan_delta(main.uri, version=main.version)
+        if partitions is not None:
+            written = written.filter(pl.col(PARTITION).is_in(partitions))
+        return main, sides, replace(result.summary, distinct_row_ids=distinct_ids(written))
 
     def _remember_written(
         self, info: WriteInfo, run_id: str, partitions: list[str] | None, frame: pl.DataFrame, readers: int
@@ -157,26 +199,6 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         if written.readers_left <= 0:
             self._written.pop(uri)
         return ReadInfo(written.frame.select(schema.names()), version)
-
-
-def written_facts(frame: pl.DataFrame, text_columns: list[str]) -> dict[str, object]:
-    """What the asset checks verify, counted in one pass over the frame as written."""
-    counts = frame.select(
-        pl.len().alias("rows"),
-        pl.col(ROW_ID).n_unique().alias("distinct_row_ids")
-        if ROW_ID in frame.columns
-        else pl.len().alias("distinct_row_ids"),
-        *[
-            (pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.strip_chars() == "")).sum().alias(f"empty:{c}")
-            for c in text_columns
-        ],
-    ).row(0, named=True)
-    return {
-        "rows": counts["rows"],
-        "distinct_row_ids": counts["distinct_row_ids"],
-        "null_or_empty": {c: counts[f"empty:{c}"] for c in text_columns},
-        "columns": frame.columns,
-    }
 
 
 def _as_set(partitions: list[str] | None) -> frozenset[str] | None:
@@ -206,25 +228,24 @@ def _materialized_partitions(context: dg.InputContext, wanted: list[str]) -> lis
 
 
 def _metadata(
-    result: OpResult,
+    summary: OutputSummary,
     main: WriteInfo,
     sides: dict[str, WriteInfo],
     inputs: dict[str, int],
     column_docs: dict[str, str],
 ) -> dict[str, dg.RawMetadataValue]:
-    kept = result.kept
     metadata: dict[str, dg.RawMetadataValue] = {
-        "dagster/row_count": kept.height,
+        "dagster/row_count": summary.rows,
         "dagster/uri": main.uri,
         "dagster/column_schema": dg.TableSchema(
             columns=[
                 dg.TableColumn(name=name, type=str(dtype), description=column_docs.get(name, COLUMN_DOCS.get(name)))
-                for name, dtype in kept.schema.items()
+                for name, dtype in summary.schema.items()
             ]
         ),
         "dataflow/delta_version": main.version,
         "dataflow/inputs_read": dg.MetadataValue.json(inputs),
-        "dataflow/preview": dg.MetadataValue.md(markdown_preview(kept)),
+        "dataflow/preview": dg.MetadataValue.md(markdown_preview(summary.preview)),
     }
     if main.schema_change:
         metadata["dataflow/schema_change"] = dg.MetadataValue.json(
@@ -232,24 +253,19 @@ def _metadata(
         )
     for side, info in sides.items():
         metadata[f"dataflow/{side}_uri"] = info.uri
-    if result.rejected is not None:
-        metadata["dataflow/rejected"] = result.rejected.height
-        metadata["dataflow/rejected_by_reason"] = dg.MetadataValue.json(_counts(result.rejected, REJECT_RULE))
-    if result.metrics is not None:
-        metadata["dataflow/metrics"] = dg.MetadataValue.json(result.metrics.values)
-        for name, value in result.metrics.values.items():
+    if summary.rejected_by_reason is not None:
+        metadata["dataflow/rejected"] = sum(summary.rejected_by_reason.values())
+        metadata["dataflow/rejected_by_reason"] = dg.MetadataValue.json(summary.rejected_by_reason)
+    if summary.metrics is not None:
+        metadata["dataflow/metrics"] = dg.MetadataValue.json(summary.metrics.values)
+        for name, value in summary.metrics.values.items():
             metadata[f"dataflow/metric/{name}"] = value
-        if result.metrics.histograms:
-            metadata["dataflow/histograms"] = dg.MetadataValue.md(markdown_histograms(result.metrics.histograms))
-    quarantine = result.side_tables.get("quarantine")
-    if quarantine is not None:
-        metadata["dataflow/quarantined"] = quarantine.height
-        metadata["dataflow/quarantined_by_reason"] = dg.MetadataValue.json(_counts(quarantine, QUARANTINE_REASON))
+        if summary.metrics.histograms:
+            metadata["dataflow/histograms"] = dg.MetadataValue.md(markdown_histograms(summary.metrics.histograms))
+    if summary.quarantined_by_reason is not None:
+        metadata["dataflow/quarantined"] = sum(summary.quarantined_by_reason.values())
+        metadata["dataflow/quarantined_by_reason"] = dg.MetadataValue.json(summary.quarantined_by_reason)
     return metadata
-
-
-def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
-    return dict(frame.group_by(column).len().sort("len", column, descending=[True, False]).iter_rows())
 
 
 def markdown_histograms(histograms: dict[str, dict[str, int]], width: int = 30) -> str:

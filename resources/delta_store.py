@@ -21,17 +21,20 @@ import fcntl
 import json
 import random
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
-from deltalake import CommitProperties, DeltaTable, Schema
+from deltalake import CommitProperties, DeltaTable, Schema, WriterProperties
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
+from deltalake.transaction import create_table_with_add_actions
 
 from operators.columns import PARTITION
 from operators.errors import DataflowError, SchemaChangeError
+from resources.delta_files import ROW_GROUP_ROWS, StagedFile
 
 INPUTS_METADATA_KEY = "dataflow.inputs"
 """Commit metadata key holding ``{upstream table: Delta version read}`` for the write."""
@@ -40,6 +43,10 @@ ENGINES_METADATA_KEY = "dataflow.engines"
 WHOLE_TABLE = "true"
 """Overwrite predicate of a partitioned write that replaces the schema: it matches every row, so a partition
 that another writer adds meanwhile is a commit conflict, not a partition left with the old schema."""
+WRITE_ID_METADATA_KEY = "dataflow.write_id"
+"""Commit metadata key of a commit of staged files: a random id by which the writer finds its commit's version."""
+WRITE_ID_SEARCH = 100
+"""How many of the latest commits are searched for that id (concurrent writers may have committed since)."""
 COMMIT_ATTEMPTS = 8
 """How often a write is planned and committed again after conflicting with concurrent writers."""
 CREATION_LOCK = ".dataflow-create.lock"
@@ -123,12 +130,51 @@ class DeltaStore:
         frame = delta_compatible(frame)
         if partitions is not None:
             _check_partition_column(uri, frame, partitions)
-        metadata = commit_metadata or {}
+        return self._committed(uri, frame, partitions, commit_metadata or {}, self._commit)
+
+    def commit_files(
+        self,
+        uri: str,
+        files: list[StagedFile],
+        schema: pl.Schema,
+        *,
+        partitions: list[str] | None,
+        commit_metadata: dict[str, str] | None = None,
+    ) -> WriteInfo:
+        """Make ``files`` (already written into the table's folder, see ``resources.delta_files``) the new content
+        of ``partitions`` (or of the whole table when None), in one commit: the second phase of a distributed write.
+
+        ``schema`` is the files' schema, the partition column included. The schema policy, the commit metadata
+        and the handling of concurrent writers are those of :meth:`write`; the commit records the same overwrite
+        predicate as :meth:`write` does, so that lineage finds the commit that produced a partition.
+        """
+        stray = sorted({f.partition for f in files} - set(partitions or [None]), key=str)
+        if stray:
+            raise DataflowError(f"{uri}: staged files of partition(s) {stray[:5]} but this write covers {partitions}")
+        empty = delta_compatible(pl.DataFrame(schema=schema))
+        rows = sum(f.rows for f in files)
+
+        def commit(target: str | DeltaTable, frame: pl.DataFrame, plan: _Plan, metadata: dict[str, str]) -> int:
+            return _commit_actions(target, frame, files, partitions, plan, metadata)
+
+        return replace(self._committed(uri, empty, partitions, commit_metadata or {}, commit), rows=rows)
+
+    def _committed(
+        self,
+        uri: str,
+        frame: pl.DataFrame,
+        partitions: list[str] | None,
+        metadata: dict[str, str],
+        commit: _Committer,
+    ) -> WriteInfo:
+        """Plan and commit (create or update) until no concurrent writer conflicts, see :meth:`write`."""
         for attempt in range(COMMIT_ATTEMPTS):
             if attempt:
                 time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * attempt))
             try:
-                return self._create(uri, frame, partitions, metadata) or self._update(uri, frame, partitions, metadata)
+                return self._create(uri, frame, partitions, metadata, commit) or self._update(
+                    uri, frame, partitions, metadata, commit
+                )
             except CommitFailedError as error:
                 conflict = error
         raise DataflowError(
@@ -138,7 +184,12 @@ class DeltaStore:
         ) from conflict
 
     def _create(
-        self, uri: str, frame: pl.DataFrame, partitions: list[str] | None, metadata: dict[str, str]
+        self,
+        uri: str,
+        frame: pl.DataFrame,
+        partitions: list[str] | None,
+        metadata: dict[str, str],
+        commit: _Committer,
     ) -> WriteInfo | None:
         """Create the table with this write as its version 0; None when the table exists already.
 
@@ -151,28 +202,35 @@ class DeltaStore:
             if self.exists(uri):
                 return None
             plan = _plan(uri, None, frame, partitions)
-            self._commit(uri, frame, plan, metadata)
+            commit(uri, frame, plan, metadata)
             return WriteInfo(uri=uri, version=0, rows=frame.height, schema_change=plan.schema_change)
 
     def _update(
-        self, uri: str, frame: pl.DataFrame, partitions: list[str] | None, metadata: dict[str, str]
+        self,
+        uri: str,
+        frame: pl.DataFrame,
+        partitions: list[str] | None,
+        metadata: dict[str, str],
+        commit: _Committer,
     ) -> WriteInfo:
         """Plan the write from one snapshot of the table and commit it on top of that same snapshot."""
         table = DeltaTable(uri)
         plan = _plan(uri, table, frame, partitions)
-        self._commit(table, frame, plan, metadata)
-        # The table object now stands at the version this write committed; later commits may exist already.
-        return WriteInfo(uri=uri, version=table.version(), rows=frame.height, schema_change=plan.schema_change)
+        version = commit(table, frame, plan, metadata)
+        return WriteInfo(uri=uri, version=version, rows=frame.height, schema_change=plan.schema_change)
 
-    def _commit(self, target: str | DeltaTable, frame: pl.DataFrame, plan: _Plan, metadata: dict[str, str]) -> None:
+    def _commit(self, target: str | DeltaTable, frame: pl.DataFrame, plan: _Plan, metadata: dict[str, str]) -> int:
         options: dict[str, object] = {
             "commit_properties": CommitProperties(custom_metadata=metadata),
             "target_file_size": self.target_file_size,
             "partition_by": [PARTITION] if plan.partitioned else None,
             "predicate": plan.predicate,
             "schema_mode": plan.schema_mode,
+            "writer_properties": WriterProperties(max_row_group_size=ROW_GROUP_ROWS),
         }
         frame.write_delta(target, mode="overwrite", delta_write_options=options)
+        # The table object now stands at the version this write committed; later commits may exist already.
+        return target.version() if isinstance(target, DeltaTable) else 0
 
     def producing_commit(self, uri: str, partition: str | None) -> CommitInfo:
         """The latest commit that wrote ``partition`` (or the whole table), with the upstream versions it read."""
@@ -185,6 +243,56 @@ class DeltaStore:
                     json.loads(commit.get(ENGINES_METADATA_KEY, "{}")),
                 )
         raise DataflowError(f"{uri}: no commit wrote partition {partition!r}")
+
+
+_Committer = Callable[[str | DeltaTable, pl.DataFrame, "_Plan", dict[str, str]], int]
+"""Commits one planned write, to a table folder (creating the table) or on top of a loaded snapshot, and returns
+the version it committed."""
+
+
+def _commit_actions(
+    target: str | DeltaTable,
+    empty: pl.DataFrame,
+    files: list[StagedFile],
+    partitions: list[str] | None,
+    plan: _Plan,
+    metadata: dict[str, str],
+) -> int:
+    """Commit staged files as ``plan`` says: the same predicate, schema policy and metadata as a frame write."""
+    parameters = {"predicate": plan.predicate} if plan.predicate is not None else {}
+    write_id = uuid.uuid4().hex
+    properties = CommitProperties(
+        custom_metadata={**metadata, WRITE_ID_METADATA_KEY: write_id, "operationParameters": parameters}
+    )
+    actions = [f.add_action() for f in files]
+    partition_by = [PARTITION] if plan.partitioned else None
+    if isinstance(target, str):
+        schema = Schema.from_arrow(_arrow_schema(empty))
+        create_table_with_add_actions(
+            target, schema, actions, mode="error", partition_by=partition_by, commit_properties=properties
+        )
+        return 0
+    if plan.schema_mode == "merge":  # keep the table's columns, add the new ones after them
+        previous = pl.scan_delta(target).collect_schema()
+        empty = pl.DataFrame(schema={**previous, **{c: t for c, t in empty.schema.items() if c not in previous}})
+    replaces_partitions = plan.predicate not in (None, WHOLE_TABLE)
+    target.create_write_transaction(
+        actions,
+        mode="overwrite",
+        schema=_arrow_schema(empty),
+        partition_by=partition_by,
+        partition_filters=[(PARTITION, "in", partitions)] if replaces_partitions and partitions else None,
+        commit_properties=properties,
+    )
+    # Unlike a frame write, a transaction leaves the table object where it was: find the commit by its id.
+    for commit in DeltaTable(target.table_uri).history(WRITE_ID_SEARCH):
+        if commit.get(WRITE_ID_METADATA_KEY) == write_id:
+            return commit["version"]
+    raise DataflowError(f"{target.table_uri}: the commit of staged files is not among the last {WRITE_ID_SEARCH}")
+
+
+def _arrow_schema(empty: pl.DataFrame) -> object:
+    return empty.to_arrow(compat_level=pl.CompatLevel.oldest()).schema
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ class LLMOperator(Operator):
 
     engines: ClassVar[tuple[str, ...]] = ("llm",)
     key_method: ClassVar[str] = "parse"
+    row_local: ClassVar[bool] = True
+    """One prompt per row: a row's answers depend on that row alone (its samples stay together in one batch)."""
     output_dtypes: ClassVar[dict[str, pl.DataType]] = {}
     """Polars type of each output column by key parameter name; String where not given."""
 

@@ -42,6 +42,7 @@ class LLMItemsGenerator(LLMOperator):
 
     category: ClassVar[Category] = Category.GENERATE
     new_rows: ClassVar[bool] = True
+    row_local: ClassVar[bool] = False
     carried_columns: ClassVar[dict[str, pl.DataType]] = {}
     """Columns every item of a prompt gets from its ``ItemsPrompt.carried`` (e.g. the topic), with their types."""
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 import polars as pl
 from pydantic import Field
 
@@ -14,6 +16,8 @@ class SplitParagraphsGenerator(Generator):
     Each paragraph row keeps the parent's other columns, gets a new ``_row_id`` and records its parent in
     ``_parent_ids``; paragraphs shorter than ``min_chars`` are not emitted.
     """
+
+    row_local: ClassVar[bool] = True
 
     min_chars: int = Field(1, ge=1, description="Shortest paragraph (in characters) that becomes a row")
 
