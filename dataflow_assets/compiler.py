@@ -28,12 +28,16 @@ from resources.delta_io import (
     COLUMN_DOCS_METADATA_KEY,
     CONSUMERS_METADATA_KEY,
     FAN_IN_METADATA_KEY,
+    SLICE_METADATA_KEY,
     TEXT_COLUMNS_METADATA_KEY,
     DeltaIOManager,
     StepOutput,
 )
+from resources.step_output import DeltaSlice
 
 IO_MANAGER_KEY = "delta_io"
+RAY_KEY = "ray"
+"""The resource that runs a pipeline's ``ray_steps`` (``resources.ray.RayEngine``)."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,8 @@ def compile_pipeline(pipeline: Pipeline | TracedPipeline) -> CompiledPipeline:
             assets.append(_source_asset(traced.group, node, partitions[name], metadata))
         else:
             fan_in = [partitions[name] is None and partitions[i] is not None for i in node.inputs]
-            assets.append(_step_asset(traced.group, node, partitions[name], metadata, fan_in))
+            on_ray = name in traced.ray_steps
+            assets.append(_step_asset(traced.group, node, partitions[name], metadata, fan_in, on_ray=on_ray))
     sources = [(node.step, partitions[name]) for name, node in traced.nodes.items() if node.is_source]
     sensors = [
         new_files_sensor(
@@ -134,14 +139,12 @@ def _asset_metadata(node: Node, consumers: int) -> dict[str, object]:
     }
 
 
-def _engine_metadata(name: str, engine: object, before: Usage | None) -> dict[str, object]:
+def _engine_metadata(name: str, engine: object, spent: Usage | None) -> dict[str, object]:
     """An engine's identity and its usage during the step, under ``dataflow/<engine>/...``."""
     metadata: dict[str, object] = {f"dataflow/{name}/identity": engine_identity(engine)}
-    after = engine_usage(engine)
-    if after is not None and before is not None:
-        for key, value in after.since(before).metadata().items():
-            if value is not None:
-                metadata[f"dataflow/{name}/{key}"] = dg.MetadataValue.json(value) if isinstance(value, dict) else value
+    for key, value in (spent.metadata() if spent is not None else {}).items():
+        if value is not None:
+            metadata[f"dataflow/{name}/{key}"] = dg.MetadataValue.json(value) if isinstance(value, dict) else value
     return metadata
 
 
@@ -192,13 +195,21 @@ def _step_asset(
     partitions_def: dg.PartitionsDefinition | None,
     metadata: dict[str, object],
     fan_in: list[bool],
+    *,
+    on_ray: bool = False,
 ) -> dg.AssetsDefinition:
     # A step that judges new partitions against its own earlier ones reads that history (partitioned steps only).
     history_side = node.step.history if partitions_def is not None else None
+    # A Ray step's input is a pinned slice its workers read, not a frame (read here only when it runs on polars).
     ins = {
-        f"input_{i}": dg.AssetIn(key=[group, upstream], metadata={FAN_IN_METADATA_KEY: gathers})
+        f"input_{i}": dg.AssetIn(
+            key=[group, upstream],
+            metadata={FAN_IN_METADATA_KEY: gathers, **({SLICE_METADATA_KEY: True} if on_ray else {})},
+        )
         for i, (upstream, gathers) in enumerate(zip(node.inputs, fan_in, strict=True))
     }
+    ray_keys = {RAY_KEY, IO_MANAGER_KEY} if on_ray else set()
+    text_columns = list(metadata.get(TEXT_COLUMNS_METADATA_KEY) or [])  # counted by the workers on Ray
 
     @dg.asset(
         key=[group, node.name],
@@ -207,14 +218,20 @@ def _step_asset(
         code_version=node.code_version(),
         partitions_def=partitions_def,
         io_manager_key=IO_MANAGER_KEY,
-        required_resource_keys=set(node.step.engines) | ({IO_MANAGER_KEY} if history_side else set()),
+        required_resource_keys=set(node.step.engines) | ({IO_MANAGER_KEY} if history_side else set()) | ray_keys,
         description=_description(node),
         metadata=metadata,
         kinds={"delta", "polars"},
     )
-    def step(context: dg.AssetExecutionContext, **inputs: pl.DataFrame) -> dg.Output[StepOutput]:
-        frames = [inputs[f"input_{i}"] for i in range(len(node.inputs))]
+    def step(context: dg.AssetExecutionContext, **inputs: pl.DataFrame | DeltaSlice) -> dg.Output[StepOutput]:
+        given = [inputs[f"input_{i}"] for i in range(len(node.inputs))]
         engines = {name: getattr(context.resources, name) for name in node.step.engines}
+        used = {name: engine_identity(engine) for name, engine in engines.items()}
+        if on_ray and context.resources.ray.runs(group, node.name):
+            return _ray_step(
+                context, group, node, given[0], engines, used, text_columns, partitioned=partitions_def is not None
+            )
+        frames = [i.read() if isinstance(i, DeltaSlice) else i for i in given]
         before = {name: engine_usage(engine) for name, engine in engines.items()}
         with step_progress(context.log, f"{group}/{node.name}"):
             if history_side is not None:
@@ -224,8 +241,42 @@ def _step_asset(
                 result = node.step.run(frames, engines)
         metadata: dict[str, object] = {"dataflow/rows_in": sum(f.height for f in frames)}
         for name, engine in engines.items():
-            metadata.update(_engine_metadata(name, engine, before[name]))
-        used = {name: engine_identity(engine) for name, engine in engines.items()}
+            after = engine_usage(engine)
+            spent = after.since(before[name]) if after is not None and before[name] is not None else None
+            metadata.update(_engine_metadata(name, engine, spent))
         return dg.Output(StepOutput(result, engines=used), metadata=metadata)
 
     return step
+
+
+def _ray_step(
+    context: dg.AssetExecutionContext,
+    group: str,
+    node: Node,
+    source: DeltaSlice,
+    engines: dict[str, object],
+    used: dict[str, str],
+    text_columns: list[str],
+    *,
+    partitioned: bool,
+) -> dg.Output[StepOutput]:
+    """Run the step on Ray: the workers write the output's files, the IO manager commits them (two phases)."""
+    from resources.ray.execute import run_on_ray  # imports ray: only for steps that run on it
+
+    ray_engine = context.resources.ray
+    with step_progress(context.log, f"{group}/{node.name}"):
+        run = run_on_ray(
+            ray_engine,
+            node.step,
+            source,
+            engines,
+            store=context.resources.delta_io.store,
+            asset_path=[group, node.name],
+            partitioned=partitioned,
+            text_columns=text_columns,
+        )
+    context.log.info(f"{group}/{node.name} ran on {ray_engine.identity}: {run.stats}")
+    metadata: dict[str, object] = {"dataflow/rows_in": run.rows_in, "dataflow/ray": dg.MetadataValue.json(run.stats)}
+    for name, engine in engines.items():
+        metadata.update(_engine_metadata(name, engine, run.usage.get(name)))
+    return dg.Output(StepOutput(run.result, engines=used), metadata=metadata)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 import polars as pl
 
 from operators.base import Metrics, OpResult
-from operators.columns import QUARANTINE_REASON, REJECT_RULE, ROW_ID
+from operators.columns import PARTITION, QUARANTINE_REASON, REJECT_RULE, ROW_ID
 from resources.delta_files import StagedFile
 
 PREVIEW_ROWS = 5
@@ -108,6 +108,13 @@ class DeltaSlice:
     uri: str
     version: int
     partitions: list[str] | None
+
+    def read(self) -> pl.DataFrame:
+        """The slice as one frame, for a step that runs here after all."""
+        scan = pl.scan_delta(self.uri, version=self.version)
+        return (
+            scan.filter(pl.col(PARTITION).is_in(self.partitions)) if self.partitions is not None else scan
+        ).collect()
 
 
 def distinct_ids(frame: pl.DataFrame | pl.LazyFrame) -> int:
