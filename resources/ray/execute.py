@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass
-from functools import partial
 from types import ModuleType
 from typing import Any
 
@@ -61,26 +61,31 @@ def run_on_ray(
     ray = import_ray()
     schema = pl.scan_delta(source.uri, version=source.version).collect_schema()
     items = ray.data.from_items([asdict(t) for t in tasks], override_num_blocks=len(tasks))
-    common = {"batch_size": 1, "batch_format": "pyarrow", "num_cpus": ray_engine.cpus_per_task}
+    # The same remote arguments for the map and the write let Ray fuse them into one task per block (no copy of
+    # the packed outputs through the object store). Ray 2.60 warns that these keyword arguments will be renamed.
+    remote = {"num_cpus": ray_engine.cpus_per_task, "max_retries": ray_engine.max_retries}
     settings = {"step": step, "schema": schema, "text_columns": text_columns}
-    if engines:
-        actors = min(ray_engine.actors, len(tasks))
-        mapped = items.map_batches(
-            EngineActor,
-            fn_constructor_kwargs={**settings, "engines": {n: worker_engine(e, actors) for n, e in engines.items()}},
-            concurrency=actors,
-            num_gpus=ray_engine.gpus_per_actor or None,
-            ray_remote_args_fn=partial(
-                dict, max_restarts=ray_engine.max_retries, max_task_retries=ray_engine.max_retries
-            ),
-            **common,
-        )
-    else:
-        actors = 0
-        retries = partial(dict, max_retries=ray_engine.max_retries)
-        mapped = items.map_batches(run_task, fn_kwargs=settings, ray_remote_args_fn=retries, **common)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated", category=DeprecationWarning)
+        if engines:
+            actors = min(ray_engine.actors, len(tasks))
+            recipes = {n: worker_engine(e, actors) for n, e in engines.items()}
+            mapped = items.map_batches(
+                EngineActor,
+                fn_constructor_kwargs={**settings, "engines": recipes},
+                concurrency=actors,
+                batch_size=1,
+                batch_format="pyarrow",
+                num_cpus=ray_engine.cpus_per_task,
+                num_gpus=ray_engine.gpus_per_actor or None,
+                max_restarts=ray_engine.max_retries,
+                max_task_retries=ray_engine.max_retries,
+            )
+        else:
+            actors = 0
+            mapped = items.map_batches(run_task, fn_kwargs=settings, batch_size=1, batch_format="pyarrow", **remote)
     sink = StagingDatasink(store, asset_path, partitioned=partitioned)
-    mapped.write_datasink(sink, ray_remote_args={"max_retries": ray_engine.max_retries})
+    mapped.write_datasink(sink, ray_remote_args=remote)
     result = _staged(sink, asset_path)
     usage: dict[str, Any] = {}
     for block in sink.main_blocks:

@@ -150,7 +150,8 @@ def _package_dir(module: ModuleType) -> Path:
     if top.__file__ is not None:
         path = Path(top.__file__)
         return path.parent if path.name == "__init__.py" else path
-    folders = list(getattr(top, "__path__", []))  # a namespace package (a folder without __init__.py)
+    # A namespace package (a folder without __init__.py); the import path may list its folder twice.
+    folders = list(dict.fromkeys(str(Path(f).resolve()) for f in getattr(top, "__path__", [])))
     if len(folders) != 1:
         raise DataflowError(
             f"cannot ship {top.__name__} to the Ray workers: it is spread over {folders or 'no folder'}",

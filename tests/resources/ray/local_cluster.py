@@ -99,11 +99,14 @@ class LocalRayCluster:
 
 
 PORT_OPTIONS = (
+    "dashboard-port",
     "dashboard-agent-listen-port",
     "dashboard-agent-grpc-port",
     "metrics-export-port",
     "runtime-env-agent-port",
+    "ray-client-server-port",
 )
+"""Every port a head opens that has a fixed default (the GCS port is ``--port``; the others are chosen freely)."""
 
 
 def _free_port() -> int:

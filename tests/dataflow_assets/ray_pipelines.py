@@ -1,0 +1,84 @@
+"""Pipelines for the Ray tests, in a module of their own so that the workers import the same classes (the test
+connection ships the ``tests`` package to them).
+
+``KillOnce`` kills the worker process that runs it the first time it sees a given partition, leaving a marker file
+behind: Ray must run that batch again on another worker, and the run must end with every row exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import polars as pl
+from pydantic import Field
+
+from operators import (
+    FileSource,
+    NormalizeTextRefiner,
+    Pipeline,
+    PromptedRefiner,
+    PromptTemplate,
+    Sequential,
+    TextStatsEvaluator,
+    WordCountFilter,
+)
+from operators.base import OpResult, Read, Refiner
+from operators.columns import PARTITION
+
+
+class KillOnce(Refiner):
+    """Kills its own process (SIGKILL) the first time it runs on rows of ``partition``; changes no row."""
+
+    marker: str = Field(description="File created just before the kill; while it exists, no kill happens")
+    partition: str = Field(description="The partition whose first batch dies")
+
+    def expressions(self, *, input_key: Read = "text") -> dict[str, pl.Expr]:
+        return {}
+
+    def run(self, *frames: pl.DataFrame, **keys: str) -> OpResult:
+        (df,) = frames
+        if self.partition in df[PARTITION].to_list():
+            try:
+                os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                return OpResult(kept=df)
+            Path(self.marker).write_text(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+        return OpResult(kept=df)
+
+
+class CleanPipeline(Pipeline):
+    """Shards -> clean (normalize, score, filter short documents: rejected and scores side tables), on Ray."""
+
+    group = "ray_clean"
+    text_columns = ("text",)
+    ray_steps = ("clean",)
+
+    def __init__(self, shards: Path | str, *, kill_marker: str = "", kill_partition: str = "") -> None:
+        super().__init__()
+        self.raw = FileSource(path=str(shards), pattern="*.jsonl", columns={"text": "string"}, partitioned=True)
+        killer = [KillOnce(marker=kill_marker, partition=kill_partition)] if kill_marker else []
+        self.clean = Sequential(*killer, NormalizeTextRefiner(), TextStatsEvaluator(), WordCountFilter(min_words=8))
+
+    def forward(self):
+        return self.clean(self.raw())
+
+
+class RewritePipeline(Pipeline):
+    """Shards -> rewrite (one LLM call per row), on a Ray actor pool."""
+
+    group = "ray_rewrite"
+    text_columns = ("text",)
+    ray_steps = ("rewrite",)
+
+    def __init__(self, shards: Path | str) -> None:
+        super().__init__()
+        self.raw = FileSource(path=str(shards), pattern="*.jsonl", columns={"text": "string"}, partitioned=True)
+        self.rewrite = PromptedRefiner(
+            prompt=PromptTemplate(name="rewrite", version="1", template="Rewrite: {{ text }}"), max_tokens=32
+        )
+
+    def forward(self):
+        return self.rewrite(self.raw(), output_key="rewritten")
