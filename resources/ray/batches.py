@@ -49,12 +49,11 @@ def run_task(batch: pa.Table, *, step: Any, schema: pl.Schema, text_columns: lis
 class EngineActor:
     """A Ray actor for a step with engines: builds them once, then runs the step on one read task per call."""
 
-    def __init__(self, *, step: Any, schema: pl.Schema, text_columns: list[str], engines: dict[str, Any]) -> None:
+    def __init__(
+        self, *, step: Any, schema: pl.Schema, text_columns: list[str], engines: dict[str, EngineRecipe]
+    ) -> None:
         self.step, self.schema, self.text_columns = step, schema, text_columns
-        self.engines = {
-            name: recipe.build_client() if hasattr(recipe, "build_client") else recipe
-            for name, recipe in engines.items()
-        }
+        self.engines = {name: recipe.build() for name, recipe in engines.items()}
         self.seen = {name: engine_usage(engine) for name, engine in self.engines.items()}
 
     def __call__(self, batch: pa.Table) -> pa.Table:
@@ -69,16 +68,30 @@ class EngineActor:
         return pack(task.index, result, self.text_columns, usage=usage)
 
 
-def worker_engine(engine: Any, actors: int) -> Any:
-    """What an actor builds its engine from: a copy of the engine's resource whose shared limits are divided among
-    ``actors`` (each actor calls ``build_client()``); an engine with no ``build_client`` goes as it is."""
+@dataclass(frozen=True)
+class EngineRecipe:
+    """How an actor gets its engine: a resource class and its configuration, built on the actor (Dagster resources
+    themselves do not pickle), or an engine object sent as it is."""
+
+    resource: type | None
+    values: dict[str, Any]
+    engine: Any = None
+
+    def build(self) -> Any:
+        return self.resource(**self.values).build_client() if self.resource is not None else self.engine
+
+
+def worker_engine(engine: Any, actors: int) -> EngineRecipe:
+    """The recipe of an engine for one of ``actors`` actors: the resource's configuration with the shared limits
+    divided among them (each actor builds its own client from it, with its own connections and cache handle). An
+    engine that is not a resource with ``build_client`` is sent as it is."""
     if not hasattr(engine, "build_client") or not hasattr(type(engine), "model_fields"):
-        return engine
+        return EngineRecipe(None, {}, engine)
     values = {name: getattr(engine, name) for name in type(engine).model_fields}
     for name, kind in SHARED_LIMITS.items():
         if values.get(name) is not None:
             values[name] = max(1, values[name] // actors) if kind == "calls" else values[name] / actors
-    return type(engine)(**values)
+    return EngineRecipe(type(engine), values)
 
 
 def pack(index: int, result: OpResult, text_columns: list[str], *, usage: dict[str, Any]) -> pa.Table:

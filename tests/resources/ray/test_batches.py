@@ -1,6 +1,7 @@
 """What travels between Ray workers and the driver: packed step outputs, engine copies with their share of the
 limits, and usage added up over actors."""
 
+import pickle
 from collections import Counter
 
 from operators import WordCountFilter
@@ -25,11 +26,12 @@ def test_every_output_table_travels_in_one_block_with_the_batch_summary():
 
 def test_actors_share_the_engine_limits_and_build_their_own_client(tmp_path):
     llm = LLMResource(backend="openai", model="m", max_concurrency=5, requests_per_minute=600, tokens_per_minute=None)
-    share = worker_engine(llm, actors=2)
+    recipe = pickle.loads(pickle.dumps(worker_engine(llm, actors=2)))  # travels to the actors
+    share = recipe.resource(**recipe.values)
     assert (share.max_concurrency, share.requests_per_minute, share.tokens_per_minute) == (2, 300, None)
-    assert share.model == "m" and share is not llm
+    assert share.model == "m" and recipe.build().model_id == llm.build_client().model_id
     scripted = object()
-    assert worker_engine(scripted, actors=2) is scripted  # no build_client: sent as it is
+    assert worker_engine(scripted, actors=2).build() is scripted  # no build_client: sent as it is
 
 
 def test_usage_adds_up_over_actors():
