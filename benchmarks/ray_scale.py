@@ -58,39 +58,12 @@ from operators.columns import PARTITION, ROW_ID  # noqa: E402
 from resources.delta_store import DeltaStore  # noqa: E402
 from resources.step_output import DeltaSlice  # noqa: E402
 
-WORDS = [
-    "the",
-    "river",
-    "data",
-    "model",
-    "train",
-    "token",
-    "water",
-    "light",
-    "stone",
-    "market",
-    "energy",
-    "policy",
-    "garden",
-    "signal",
-    "network",
-    "history",
-    "language",
-    "science",
-    "music",
-    "city",
-    "forest",
-    "engine",
-    "memory",
-    "system",
-    "value",
-    "ocean",
-    "paper",
-    "theory",
-    "health",
-    "story",
-    "image",
-]
+WORDS = (
+    *("the", "and", "of", "to", "that", "with", "have", "be", "is", "in", "for", "on", "a", "it", "was"),
+    *("river", "data", "model", "train", "token", "water", "light", "stone", "market", "energy", "policy"),
+    *("garden", "signal", "network", "history", "language", "science", "music", "city", "forest", "engine"),
+)
+"""Stop words among them, as in real prose (Gopher's rules want at least two per document)."""
 
 
 def stage() -> Sequential:
@@ -278,6 +251,15 @@ def write_results(args: argparse.Namespace, setup: dict[str, object], figures: d
         f"{base['rejected']:,} rows in every variant (same row ids). Each variant ran once in a fresh process. "
         f"{_describe(setup)}",
         "",
+        *(
+            [
+                f"The issue asks for 1,000,000 rows; this run used {args.rows:,} because the shared machine was loaded "
+                "(see the load averages): the ratios are per row, and more rows add more blocks of the same size.",
+                "",
+            ]
+            if args.rows < 1_000_000
+            else []
+        ),
         "| variant | tasks | wall s | CPU s | CPU vs polars | peak MB |",
         "|---|---:|---:|---:|---:|---:|",
     ]
@@ -296,6 +278,9 @@ def write_results(args: argparse.Namespace, setup: dict[str, object], figures: d
         f"(target {TARGET}x). Cold start of a new driver (`ray.init` with 2 CPUs and a first task in each worker, "
         f"not in the figures above): {min(cold):.1f}-{max(cold):.1f} s; an idle local Ray (driver, GCS, raylet, "
         f"2 workers) holds {min(f['idle_ray_mb'] for f in rays.values()):,.0f} MB of RSS.",
+        "",
+        f"polars processes {args.rows / base['cpu_s']:,.0f} documents per CPU-second on this stage "
+        f"(two polars threads); Ray {args.rows / rays[best]['cpu_s']:,.0f}.",
         "",
         "CPU seconds count every process of a variant (for Ray: the driver, GCS, raylet and workers, from `/proc`); "
         "Ray's peak is the sum of its processes' own peaks, an upper bound. The machine is shared: compare ratios.",
