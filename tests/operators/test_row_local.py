@@ -7,6 +7,7 @@ from dataflow_assets.general.demo import DemoPipeline
 from operators import (
     ColumnDistributionEvaluator,
     ConcatRowsRefiner,
+    EmbeddingEvaluator,
     ExactDedupFilter,
     MinHashDedupFilter,
     NormalizeTextRefiner,
@@ -25,7 +26,8 @@ def problem(op, **keys):
 
 def test_refiners_filters_row_wise_llm_steps_and_one_to_many_generators_are_row_local():
     prompt = PromptTemplate(name="rate", version="1", template="Rate {{ text }}")
-    for op in (NormalizeTextRefiner(), WordCountFilter(), PromptedEvaluator(prompt=prompt), SplitParagraphsGenerator()):
+    row_wise = (NormalizeTextRefiner(), WordCountFilter(), PromptedEvaluator(prompt=prompt), EmbeddingEvaluator())
+    for op in (*row_wise, SplitParagraphsGenerator()):
         assert problem(op) is None, type(op).__name__
     assert Sequential(NormalizeTextRefiner(), WordCountFilter()).not_row_local() is None
 

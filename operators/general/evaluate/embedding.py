@@ -25,6 +25,7 @@ class EmbeddingEvaluator(Operator):
 
     category: ClassVar[Category] = Category.EVALUATE
     engines: ClassVar[tuple[str, ...]] = ("embedder",)
+    row_local: ClassVar[bool] = True  # each row's vectors come from that row's text alone
     key_method: ClassVar[str] = "vectors"
     key_docs: ClassVar[dict[str, str]] = {
         "input_key": "the text to embed",

@@ -25,7 +25,9 @@ def test_every_output_table_travels_in_one_block_with_the_batch_summary():
 
 
 def test_actors_share_the_engine_limits_and_build_their_own_client(tmp_path):
-    llm = LLMResource(backend="openai", model="m", max_concurrency=5, requests_per_minute=600, tokens_per_minute=None)
+    llm = LLMResource(
+        backend="openai", model="m", base_url="http://127.0.0.1:8000/v1", max_concurrency=5, requests_per_minute=600
+    )
     recipe = pickle.loads(pickle.dumps(worker_engine(llm, actors=2)))  # travels to the actors
     share = recipe.resource(**recipe.values)
     assert (share.max_concurrency, share.requests_per_minute, share.tokens_per_minute) == (2, 300, None)
