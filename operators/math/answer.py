@@ -116,7 +116,7 @@ def boxed_answers(text: str) -> list[tuple[int, int, str]]:
         elif match.group().endswith(" ") or match.group().endswith("\t"):
             token = re.match(r"[^\s$]+", text[i:])
             if token:
-                found.append((start, i + token.end(), token.group()))
+                found.append((start, i + token.end(), token.group().rstrip(".,;")))
     return found
 
 
@@ -139,8 +139,6 @@ def _after_marker(text: str) -> str | None:
     rest = _HOPE.sub("", text[matches[-1].end() :]).strip().strip("*").strip()
     rest = rest.split("\n", 1)[0].strip()
     span = _MATH_SPAN.search(rest)
-    if span and not rest[: span.start()].strip(" :*"):
-        return _span_content(span)
     if span:
         return _span_content(span)
     end = _SENTENCE_END.search(rest)
@@ -163,27 +161,25 @@ def _is_bare(text: str) -> bool:
 
 
 def _last_expression(text: str) -> str | None:
-    candidates: list[tuple[int, str]] = [(m.end(), _span_content(m)) for m in _MATH_SPAN.finditer(text)]
-    candidates += [(m.end(), m.group()) for m in _NUMBER.finditer(_MATH_SPAN.sub(" ", text))]
-    if not candidates:
-        return None
-    # A math span is preferred to a bare number that ends after it in the same sentence ("$x=5$ apples.")
-    spans = [c for c in candidates[: len(list(_MATH_SPAN.finditer(text)))]]
-    answer = max(spans, key=lambda c: c[0])[1] if spans else max(candidates, key=lambda c: c[0])[1]
-    if not spans:
-        return answer
-    last_span_end = max(spans, key=lambda c: c[0])[0]
-    tail = text[last_span_end:]
-    trailing_numbers = list(_NUMBER.finditer(tail))
-    if trailing_numbers and _SENTENCE_END.search(tail[: trailing_numbers[-1].start()]):
-        answer = trailing_numbers[-1].group()
-    return _last_equation_side(answer)
+    """The last math span or number; a number after the last span wins only past the end of its sentence, so that
+    "$x = 5$ apples." gives ``x = 5`` and "$a = 2$. Then 3 more." gives ``3``."""
+    spans = list(_MATH_SPAN.finditer(text))
+    numbers = list(_NUMBER.finditer(_MATH_SPAN.sub(lambda span: " " * len(span.group()), text)))
+    span = spans[-1] if spans else None
+    number = numbers[-1] if numbers else None
+    if number is not None and (
+        span is None or (number.start() > span.end() and _SENTENCE_END.search(text, span.end(), number.start()))
+    ):
+        return number.group()
+    return _last_equation_side(_span_content(span)) if span is not None else None
 
 
 def _last_equation_side(expression: str) -> str:
     """``2 + 3 = 5`` -> ``5``; a single assignment (``x = 5``) is kept whole for the checker to unwrap."""
     parts = re.split(r"(?<![<>!\\])=", expression)
-    return parts[-1].strip() if len(parts) > 2 else expression
+    if len(parts) == 2 and re.fullmatch(r"\s*(?:[A-Za-z]|\\[A-Za-z]+)\s*", parts[0]):
+        return expression
+    return parts[-1].strip() if len(parts) > 1 else expression
 
 
 def extract_answer(text: str | None) -> str | None:
@@ -246,6 +242,7 @@ def normalize_answer(answer: str | None) -> str | None:
     if whole_text:
         text = whole_text.group(1).strip()
     text = text.strip().rstrip(".;,").strip()
+    text = re.sub(r"\s*(?:\\text\{\s*(?:and|or)\s*\}|,?\s+(?:and|or)\s+)\s*", ", ", text)
     if re.fullmatch(r"[A-Za-z]\s*\\in\s*.+", text):
         text = re.sub(r"^[A-Za-z]\s*\\in\s*", "", text)
     if _THOUSANDS.fullmatch(text) or _THOUSANDS_SPACED.fullmatch(text):

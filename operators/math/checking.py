@@ -20,7 +20,7 @@ from operators.math.answer import extract_answer, normalize_answer
 from operators.math.equivalence import Verdict, quick_verdict
 from operators.math.verify_pool import Outcome, shared_pool
 
-SYMPY_CHECK = "operators.math.equivalence:sympy_verdict"
+SYMPY_CHECK = "operators.math.sympy_check:sympy_verdict"
 
 
 class Reason(StrEnum):
@@ -101,7 +101,7 @@ def verdicts(pairs: list[tuple[str, str]], settings: CheckSettings) -> dict[tupl
     decided: dict[tuple[str, str], Outcome | Verdict] = {}
     for pair in pairs:
         if pair not in decided:
-            quick = quick_verdict(*pair)
+            quick = quick_verdict(*pair, settings.float_rounding)
             if quick is not None:
                 decided[pair] = quick
     remaining = list(dict.fromkeys(pair for pair in pairs if pair not in decided))

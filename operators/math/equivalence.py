@@ -1,39 +1,24 @@
-"""Are two final answers the same mathematical object? One verdict per (reference, answer) pair.
+"""Are two final answers the same mathematical object? The part of the verdict that needs no sympy.
 
-``quick_verdict`` decides what needs no sympy, in the calling process: answers written alike, multiple-choice
-letters and word answers. ``sympy_verdict`` is the rest, run in a worker process (``operators.math.verify_pool``)
-because sympy can take unbounded time: math-verify (Kydlíček et al., huggingface/Math-Verify) parses both normalized
-answers and compares them (numbers within ``float_rounding`` decimals, symbolic simplification, sets unordered,
-intervals with their ends, matrices, relations such as ``x = 3`` against ``3``). Its own ``signal.alarm`` timeouts
-are turned off: they fail outside the main thread, and the worker pool bounds every check instead.
+``quick_verdict`` decides in the calling process what it can: answers written alike, answers made of plain numbers
+(``operators.math.plain``), multiple-choice letters and word answers. The rest goes to
+``operators.math.sympy_check`` in a worker process.
 """
 
 from __future__ import annotations
 
-import logging
-import re
-from enum import StrEnum
-from functools import lru_cache
-from typing import Any
-
 from operators.math.answer import choice_letter, text_answer
+from operators.math.plain import plain_equal
+from operators.math.sympy_check import Verdict, squash
 
 
-class Verdict(StrEnum):
-    EQUIVALENT = "equivalent"
-    DIFFERENT = "different"
-    REFERENCE_UNPARSEABLE = "reference_unparseable"
-    ANSWER_UNPARSEABLE = "answer_unparseable"
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-def quick_verdict(reference: str, answer: str) -> Verdict | None:
-    """The verdict when it needs no sympy (same text, option letters, words), else None."""
-    if _squash(reference) == _squash(answer):
+def quick_verdict(reference: str, answer: str, float_rounding: int = 6) -> Verdict | None:
+    """The verdict when it needs no sympy (same text, plain numbers, option letters, words), else None."""
+    if squash(reference) == squash(answer):
         return Verdict.EQUIVALENT
+    same = plain_equal(reference, answer, float_rounding)
+    if same is not None:
+        return Verdict.EQUIVALENT if same else Verdict.DIFFERENT
     letter = choice_letter(reference)
     if letter is not None:
         return Verdict.EQUIVALENT if choice_letter(answer) == letter else Verdict.DIFFERENT
@@ -41,86 +26,3 @@ def quick_verdict(reference: str, answer: str) -> Verdict | None:
     if words[0] is not None or words[1] is not None:
         return Verdict.EQUIVALENT if words[0] == words[1] else Verdict.DIFFERENT
     return None
-
-
-@lru_cache(maxsize=1)
-def _math_verify() -> Any:
-    import math_verify
-
-    # Timeouts are off on purpose (see the module docstring): silence the warning it logs about them.
-    logging.getLogger("math_verify").setLevel(logging.ERROR)
-    return math_verify
-
-
-@lru_cache(maxsize=1)
-def _latex_config() -> Any:
-    """LaTeX extraction of a whole boxed answer, without math-verify's unit stripping: that drops a trailing
-    letter after a number (``2d``, ``\\frac{1}{2}ab``) as if it were a unit; ``normalize_answer`` strips units."""
-    mv = _math_verify()
-    normalization = mv.LatexNormalizationConfig(
-        basic_latex=True, units=False, malformed_operators=True, nits=True, boxed="all", equations=False
-    )
-    return mv.LatexExtractionConfig(boxed_match_priority=0, normalization_config=normalization)
-
-
-@lru_cache(maxsize=4096)
-def parsed(answer: str) -> tuple[Any, ...]:
-    """math-verify's parse of a whole normalized answer: sympy objects first, then its text fallback.
-
-    The answer is read as LaTeX in one piece (``first_match``): math-verify's default would fall back to any part
-    of it that parses (``\\frac{1}{2}`` out of ``\\frac{1}{2}ab``), which could make a wrong answer look right.
-    Plain-text expressions (``sqrt(2)/2``) that LaTeX cannot read are tried as expressions, accepted only when the
-    expression covers the whole answer.
-    """
-    mv = _math_verify()
-    latex = mv.parse(
-        f"\\boxed{{{answer}}}", extraction_config=[_latex_config()], extraction_mode="first_match", parsing_timeout=None
-    )
-    if _has_math(tuple(latex)):
-        return tuple(latex)
-    expression = mv.parse(
-        answer, extraction_config=[mv.ExprExtractionConfig()], extraction_mode="first_match", parsing_timeout=None
-    )
-    covered = any(isinstance(value, str) and _squash(value) == _squash(answer) for value in expression)
-    return tuple(expression) if covered and _has_math(tuple(expression)) else tuple(latex)
-
-
-def _has_math(values: tuple[Any, ...]) -> bool:
-    return any(not isinstance(value, str) for value in values)
-
-
-def _brackets(answer: str) -> str | None:
-    """``set`` for ``\\{...\\}``, ``sequence`` for a parenthesized or bracketed list, else None."""
-    if answer.startswith("\\{") and answer.endswith("\\}"):
-        return "set"
-    if answer[:1] in "([" and answer[-1:] in ")]" and "," in answer:
-        return "sequence"
-    return None
-
-
-def sympy_verdict(reference: str, answer: str, float_rounding: int = 6) -> str:
-    """The verdict of math-verify on two normalized answers (``reference`` is math-verify's gold side)."""
-    kinds = {_brackets(reference), _brackets(answer)}
-    if kinds == {"set", "sequence"}:  # math-verify equates {1, 2} with (1, 2), read as a pair
-        return Verdict.DIFFERENT.value
-    gold = parsed(reference)
-    if not _has_math(gold):
-        return Verdict.REFERENCE_UNPARSEABLE.value
-    target = parsed(answer)
-    if not _has_math(target):
-        return Verdict.ANSWER_UNPARSEABLE.value
-    if _verify(gold, target, float_rounding):
-        return Verdict.EQUIVALENT.value
-    # "12.5\%" stands for 12.5 as often as for 0.125: math-verify accepts both readings for whole percentages only.
-    bare = [_without_percent(side) for side in (reference, answer)]
-    if bare != [reference, answer] and all(bare) and _verify(parsed(bare[0]), parsed(bare[1]), float_rounding):
-        return Verdict.EQUIVALENT.value
-    return Verdict.DIFFERENT.value
-
-
-def _without_percent(answer: str) -> str:
-    return answer[: -len("\\%")].strip() if answer.endswith("\\%") else answer
-
-
-def _verify(gold: tuple[Any, ...], target: tuple[Any, ...], float_rounding: int) -> bool:
-    return _math_verify().verify(list(gold), list(target), float_rounding=float_rounding, timeout_seconds=None)

@@ -8,11 +8,12 @@ answer after every task. A task that is not answered within ``timeout_s`` of its
 ``Outcome("timeout")`` and its worker is killed and replaced; the rest of its chunk goes back to the queue. A worker
 that dies (out of memory: each has an address-space limit) costs only the task it was running (``"crashed"``).
 
-Workers are fresh interpreters (``python -m operators.math.verify_pool``) talking over a socket pair, not
-``multiprocessing`` children: ``fork`` would copy the caller's threads (polars, Dagster) with their locks, and
-``spawn``/``forkserver`` re-run the caller's ``__main__`` script in every child (a user's script without an
-``if __name__ == "__main__"`` guard would recurse). A worker says it is ready once it has imported the task's
-module, and only then does a task's clock start.
+Workers are fresh interpreters running this file as a script, talking over a socket pair, not ``multiprocessing``
+children: ``fork`` would copy the caller's threads (polars, Dagster) with their locks, and ``spawn``/``forkserver``
+re-run the caller's ``__main__`` script in every child (a user's script without an ``if __name__ == "__main__"``
+guard would recurse). This file and the task's module are loaded by path, without their packages, so a worker
+imports only what the task needs (a task module should import little). A worker says it is ready once it has
+imported the task's module and run the warm-up task, and only then does a task's clock start.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib
+import importlib.util
 import json
 import math
 import os
@@ -34,9 +36,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from operators.errors import DataflowError
-
 _CHUNK_MAX = 32
+TASKS_PER_WORKER = 64
 _READY = "ready"
 
 
@@ -54,19 +55,40 @@ class Outcome:
         return self.status == "ok"
 
 
-def _resolve(function: str) -> Callable[..., Any]:
-    module, _, name = function.partition(":")
-    return getattr(importlib.import_module(module), name)
+def _module_file(function: str) -> str | None:
+    """The file of the task's module when it lives in a package: the worker loads it alone, by path."""
+    module = function.partition(":")[0]
+    if "." not in module:
+        return None
+    spec = importlib.util.find_spec(module)
+    return spec.origin if spec is not None and spec.origin and spec.origin.endswith(".py") else None
 
 
-def serve(connection: Connection, function: str, memory_mb: int | None, warmup: tuple[Any, ...] | None) -> None:
+def _resolve(function: str, path: str | None) -> Callable[..., Any]:
+    module_name, _, name = function.partition(":")
+    if path is None:
+        return getattr(importlib.import_module(module_name), name)
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def serve(
+    connection: Connection,
+    function: str,
+    path: str | None,
+    memory_mb: int | None,
+    warmup: tuple[Any, ...] | None,
+) -> None:
     """A worker's loop: receive a chunk of (index, args), answer (index, status, value, cpu seconds) per task."""
     if memory_mb:
         import resource
 
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    call = _resolve(function)
+    call = _resolve(function, path)
     if warmup is not None:
         call(*warmup)  # lazy imports and parser tables load here, not inside the first task's time limit
     connection.send(_READY)
@@ -119,6 +141,7 @@ class WorkerPool:
         self.memory_mb = memory_mb
         self.start_timeout_s = start_timeout_s
         self.warmup = warmup
+        self._path = _module_file(function)
         self.pid = os.getpid()
         self._pool: list[_Worker] = []
         self._lock = threading.Lock()
@@ -128,13 +151,9 @@ class WorkerPool:
     def _launch(self) -> _Worker:
         ours, theirs = socket.socketpair()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
-        command = [
-            sys.executable,
-            "-m",
-            __name__,
-            str(theirs.fileno()),
-            json.dumps({"function": self.function, "memory_mb": self.memory_mb, "warmup": self.warmup}),
-        ]
+        settings = {"function": self.function, "path": self._path, "memory_mb": self.memory_mb, "warmup": self.warmup}
+        # -P: the script's folder (operators/math) must not shadow top-level modules in the worker
+        command = [sys.executable, "-P", __file__, str(theirs.fileno()), json.dumps(settings)]
         process = subprocess.Popen(command, pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL)
         theirs.close()
         return _Worker(process, Connection(ours.detach()))
@@ -142,6 +161,8 @@ class WorkerPool:
     def _start(self, count: int) -> list[_Worker]:
         """Launch ``count`` workers at once and wait until each has imported its module."""
         workers = [self._launch() for _ in range(count)]
+        from operators.errors import DataflowError  # not at the top: workers run this file without the package
+
         for worker in workers:
             if not worker.connection.poll(self.start_timeout_s):
                 self._retire(worker)
@@ -165,6 +186,11 @@ class WorkerPool:
         worker.process.wait(5)
         worker.connection.close()
 
+    @property
+    def size(self) -> int:
+        """Workers running now."""
+        return len(self._pool)
+
     def worker_cpu_seconds(self) -> float:
         """CPU seconds the workers used (imports included) up to their last answer; killed workers included."""
         return self.retired_cpu_s + sum(worker.cpu for worker in self._pool)
@@ -176,8 +202,11 @@ class WorkerPool:
     def _run(self, tasks: list[tuple[Any, ...]]) -> list[Outcome]:
         outcomes: list[Outcome | None] = [None] * len(tasks)
         pending: deque[tuple[int, tuple[Any, ...]]] = deque(enumerate(tasks))
-        if pending and len(self._pool) < self.workers:
-            self._pool.extend(self._start(min(self.workers, len(tasks)) - len(self._pool)))
+        # A worker's start (an interpreter and its imports) costs as much CPU as many tasks: start one per
+        # TASKS_PER_WORKER tasks, up to ``workers``.
+        wanted = min(self.workers, 1 + len(tasks) // TASKS_PER_WORKER)
+        if pending and len(self._pool) < wanted:
+            self._pool.extend(self._start(wanted - len(self._pool)))
         while pending or any(worker.inflight for worker in self._pool):
             now = time.monotonic()
             chunk_size = max(1, min(_CHUNK_MAX, math.ceil(len(pending) / (2 * len(self._pool)))))
@@ -268,8 +297,8 @@ def _close_shared() -> None:
     _SHARED.clear()
 
 
-if __name__ == "__main__":  # a worker: python -m operators.math.verify_pool FD SETTINGS_JSON
+if __name__ == "__main__":  # a worker: python -P verify_pool.py FD SETTINGS_JSON
     os.dup2(2, 1)  # stray prints of the task's libraries must not reach the protocol
     settings = json.loads(sys.argv[2])
     warmup = tuple(settings["warmup"]) if settings["warmup"] is not None else None
-    serve(Connection(int(sys.argv[1])), settings["function"], settings["memory_mb"], warmup)
+    serve(Connection(int(sys.argv[1])), settings["function"], settings["path"], settings["memory_mb"], warmup)
