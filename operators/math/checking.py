@@ -150,3 +150,79 @@ def check_pairs(references: list[str | None], answers: list[str | None], setting
             reason, note = _result(decided[(ref_norm, out_norm)])
         results.append(CheckResult(reason, out, ref, out_norm, ref_norm, note))
     return results
+
+
+VOTE_REASONS = (Reason.ANSWER_MISSING.value, "math_vote_tie", "math_vote_minority", "math_vote_weak")
+"""A voted sample's reject reasons: no final answer, no majority, not in the majority, too small a majority."""
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    """One sample's part in its group's vote."""
+
+    answer: str | None
+    """The sample's extracted final answer."""
+    winner: str | None
+    """The majority answer (the extracted text of its most frequent form); None on a tie or with no answers."""
+    share: float
+    """Samples in the majority class over all samples of the group (those without an answer count against it)."""
+    agrees: bool
+    """The sample's answer is in the majority class."""
+    tie: bool
+    """Another class has as many samples as the majority class."""
+    note: str | None = None
+
+    def reason(self, min_share: float) -> str | None:
+        """Why the sample is not kept (one of ``VOTE_REASONS``, in that order of precedence), or None."""
+        if self.answer is None:
+            return Reason.ANSWER_MISSING.value
+        if self.tie:
+            return "math_vote_tie"
+        if not self.agrees:
+            return "math_vote_minority"
+        return "math_vote_weak" if self.share < min_share else None
+
+
+def vote(groups: list[list[str | None]], settings: CheckSettings) -> list[list[VoteResult]]:
+    """Majority vote over equivalent answers within each group of solutions (the samples of one question).
+
+    Answers are grouped into classes of equivalent answers, not of identical strings: distinct normalized answers
+    are taken from the most frequent, and each joins the first class whose representative it is equivalent to
+    (so classes never chain through a run of near-equal numbers). All comparisons of all groups go to the workers
+    as one batch; a comparison that times out or fails counts as "not equivalent" and is noted.
+    """
+    extracted = [[final_answer(text) for text in group] for group in groups]
+    orders = [_by_frequency([norm for _, norm in group]) for group in extracted]
+    pairs = [(a, b) for order in orders for i, a in enumerate(order) for b in order[i + 1 :]]
+    decided = verdicts(pairs, settings)
+    results = []
+    for group, order in zip(extracted, orders, strict=True):
+        counts = {form: sum(norm == form for _, norm in group) for form in order}
+        classes: list[list[str]] = []
+        failed = []
+        for form in order:
+            for members in classes:
+                reason, note = _result(decided[(members[0], form)])
+                if note and reason in (Reason.TIMEOUT, Reason.ERROR):
+                    failed.append(f"{members[0]!r} vs {form!r}: {note}")
+                if reason is None:
+                    members.append(form)
+                    break
+            else:
+                classes.append([form])
+        sizes = [sum(counts[form] for form in members) for members in classes]
+        best = max(range(len(classes)), key=lambda i: sizes[i]) if classes else None
+        winner_forms = set(classes[best]) if best is not None else set()
+        winner = next((raw for raw, norm in group if norm == classes[best][0]), None) if best is not None else None
+        tie = best is not None and sizes.count(sizes[best]) > 1
+        winner = None if tie else winner
+        share = sizes[best] / len(group) if best is not None else 0.0
+        note = "; ".join(failed) or None
+        results.append([VoteResult(raw, winner, share, norm in winner_forms, tie, note) for raw, norm in group])
+    return results
+
+
+def _by_frequency(forms: list[str | None]) -> list[str]:
+    """Distinct non-null forms, most frequent first (ties in order of first appearance)."""
+    present = [form for form in forms if form is not None]
+    return sorted(dict.fromkeys(present), key=lambda form: -present.count(form))
