@@ -37,7 +37,7 @@ _FUNCTION_WORDS = frozenset(
     re.findall(
         r"\w+",
         "is the so we thus therefore hence then get have has of to that this it which are was be can find gives "
-        "equals answer since because",
+        "equals answer since because you he she they not sure know think",
     )
 )
 
@@ -155,7 +155,7 @@ def _is_bare(text: str) -> bool:
     if "\n" in text or len(text) > 120:
         return False
     words = re.findall(r"[A-Za-z]{2,}", _TEXT_COMMAND.sub(" ", re.sub(r"\\[A-Za-z]+", " ", text)))
-    if any(word.lower() in _FUNCTION_WORDS for word in words):
+    if any(word.lower() in _FUNCTION_WORDS for word in words) or re.search(r"\bI\b", text):
         return False
     return len(words) <= 4
 

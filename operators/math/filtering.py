@@ -15,7 +15,7 @@ from operators.base import Filter, OpResult, apply_rules
 HELPER = "__"
 
 
-class WritingFilter(Filter):
+class _WritingFilter(Filter):
     """A filter whose ``prepare`` adds its ``Write`` columns next to ``__`` helper columns for the rules."""
 
     def run(self, *frames: pl.DataFrame, **keys: str) -> OpResult:

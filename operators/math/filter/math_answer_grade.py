@@ -8,7 +8,7 @@ from pydantic import Field
 from operators.base import Read, Rule, Write
 from operators.columns import PARENT_IDS
 from operators.math.checking import VOTE_REASONS, CheckSettings, Reason, check_pairs, vote
-from operators.math.filtering import WritingFilter, group_labels, grouped
+from operators.math.filtering import _WritingFilter, group_labels, grouped
 from operators.registry import register
 
 _REASON = "__math_grade_reason"
@@ -17,7 +17,7 @@ REASONS = tuple(dict.fromkeys([*(reason.value for reason in Reason), *VOTE_REASO
 
 
 @register("math_answer_grade")
-class MathAnswerGradeFilter(WritingFilter, CheckSettings):
+class MathAnswerGradeFilter(_WritingFilter, CheckSettings):
     """Grade each solution against its reference answer where there is one, else by a vote of its question's samples.
 
     The DataFlow reasoning recipe's grading step in one operator: a row with a reference (``input_reference_key``

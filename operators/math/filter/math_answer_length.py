@@ -31,7 +31,7 @@ def _tokenizer(path: str) -> Any:
 
 @register("math_answer_length")
 class MathAnswerLengthFilter(Filter):
-    """Keep solutions whose length in tokens lies in [min_tokens, max_tokens]; the token count is the score.
+    """Keep solutions whose length in tokens is between min_tokens and max_tokens (inclusive); the count is the score.
 
     Tokens are counted by a Hugging Face tokenizer when ``tokenizer`` names a local ``tokenizer.json`` (the
     tokenizer of the model to be trained, as DataFlow's ``ReasoningAnswerTokenLengthFilter`` does), else

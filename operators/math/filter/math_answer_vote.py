@@ -8,7 +8,7 @@ from pydantic import Field
 from operators.base import Read, Rule, Write
 from operators.columns import PARENT_IDS
 from operators.math.checking import VOTE_REASONS, CheckSettings, vote
-from operators.math.filtering import WritingFilter, group_labels, grouped
+from operators.math.filtering import _WritingFilter, group_labels, grouped
 from operators.registry import register
 
 _REASON = "__math_vote_reason"
@@ -16,7 +16,7 @@ _NOTE = "__math_vote_note"
 
 
 @register("math_answer_vote")
-class MathAnswerVoteFilter(WritingFilter, CheckSettings):
+class MathAnswerVoteFilter(_WritingFilter, CheckSettings):
     """Majority vote over the sampled solutions of each question: keep the samples whose final answer is the winner.
 
     For questions without a reference answer (self-consistency, Wang et al. 2023): the ``n`` solutions of one

@@ -53,7 +53,7 @@ class MathQuestionCheckFilter(Filter):
             + (_count(unescaped, r"\[") - _count(unescaped, r"\]")).abs()
         )
         odd_dollars = _count(unescaped, r"\$") % 2 == 1
-        truncated = (imbalance > 0) | odd_dollars | question.str.contains(DANGLING_END)
+        truncated = (imbalance > 0) | odd_dollars | question.str.strip_chars_end("$ ").str.contains(DANGLING_END)
         return {
             "math_question_missing": Rule(score=length, keep=present),
             "math_question_answer_leaked": Rule(score=leaked.cast(pl.Float64).alias("question_leak"), keep=~leaked),
