@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from operators.math.answer import extract_answer, normalize_answer
 from operators.math.equivalence import Verdict, quick_verdict
-from operators.math.verify_pool import Outcome, shared_pool
+from operators.math.verify_pool import Outcome, WorkerPool, shared_pool
 
 SYMPY_CHECK = "operators.math.sympy_check:sympy_verdict"
 
@@ -48,6 +48,10 @@ class CheckSettings(BaseModel):
         6, ge=1, le=15, description="Decimals to which numbers are rounded before comparing (math-verify's default)"
     )
     memory_mb: int = Field(2048, ge=256, description="Address-space limit of each worker process, in MiB")
+
+    def check_settings(self) -> CheckSettings:
+        """These settings alone (an operator that takes them is a subclass with more fields)."""
+        return CheckSettings(**{name: getattr(self, name) for name in CheckSettings.model_fields})
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,17 @@ def worker_count(settings: CheckSettings) -> int:
     return settings.workers or max(1, min(4, os.cpu_count() or 1))
 
 
+def check_pool(settings: CheckSettings) -> WorkerPool:
+    """The process's pool of sympy-check workers for these settings (started on first use, then kept)."""
+    return shared_pool(
+        SYMPY_CHECK,
+        workers=worker_count(settings),
+        timeout_s=settings.timeout_s,
+        memory_mb=settings.memory_mb,
+        warmup=("1", "1"),
+    )
+
+
 def final_answer(text: str | None) -> tuple[str | None, str | None]:
     """The extracted final answer of ``text`` and its normalized form."""
     extracted = extract_answer(text)
@@ -106,14 +121,7 @@ def verdicts(pairs: list[tuple[str, str]], settings: CheckSettings) -> dict[tupl
                 decided[pair] = quick
     remaining = list(dict.fromkeys(pair for pair in pairs if pair not in decided))
     if remaining:
-        pool = shared_pool(
-            SYMPY_CHECK,
-            workers=worker_count(settings),
-            timeout_s=settings.timeout_s,
-            memory_mb=settings.memory_mb,
-            warmup=("1", "1"),
-        )
-        outcomes = pool.run([(*pair, settings.float_rounding) for pair in remaining])
+        outcomes = check_pool(settings).run([(*pair, settings.float_rounding) for pair in remaining])
         decided.update(zip(remaining, outcomes, strict=True))
     return decided
 

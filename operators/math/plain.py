@@ -4,7 +4,8 @@ Most final answers are plain numbers or small structures of them. Reading them w
 parse of each side (about 10 ms warm, 50 ms cold, in pure Python); reading them here costs microseconds and needs no
 worker process. The comparison follows math-verify's rules so that the verdict does not depend on which path
 decided it: numbers are equal exactly as rationals, or after rounding both to ``float_rounding`` decimals when
-either is written with a decimal point; a percentage ``X\\%`` matches ``X`` and ``X/100``; sets (``\\{...\\}`` or a
+either is written with a decimal point (below 0.1: to as many significant digits, where math-verify would call
+1.6e-19 and 1.6e-10 equal); a percentage ``X\\%`` matches ``X`` and ``X/100``; sets (``\\{...\\}`` or a
 bare list ``1, 2``) are unordered; parenthesized or bracketed lists are ordered and keep their bracket kinds (an open
 interval is not a closed one); matrices compare entry by entry whatever their environment; ``x = 3`` matches ``3``.
 Anything else (a root, a symbol, a mixed pair such as a set against a tuple) returns None and goes to math-verify.
@@ -12,6 +13,7 @@ Anything else (a root, a symbol, a mixed pair such as a set against a tuple) ret
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -80,9 +82,20 @@ def elements_equal(left: Element, right: Element, float_rounding: int) -> bool:
     rounded = left.decimal or right.decimal
     for a in _readings(left):
         for b in _readings(right):
-            if (round(a, float_rounding) == round(b, float_rounding)) if rounded else a == b:
+            if _close(a, b, float_rounding) if rounded else a == b:
                 return True
     return False
+
+
+def _close(a: Fraction, b: Fraction, decimals: int) -> bool:
+    """Equal after rounding to ``decimals`` places, or below 0.1 to as many significant digits: math-verify rounds to
+    6 places whatever the size, so 1.6e-19 and 1.6e-10 would both be 0."""
+    scale = max(abs(a), abs(b))
+    if scale == 0:
+        return True
+    magnitude = math.floor(math.log10(scale.numerator) - math.log10(scale.denominator))
+    places = decimals + max(0, -magnitude - 1)
+    return round(a, places) == round(b, places)
 
 
 def _split_top_level(text: str, separator: str) -> list[str]:

@@ -40,14 +40,13 @@ class MathAnswerGradeFilter(_WritingFilter, CheckSettings):
         "Liang et al. 2025, DataFlow, arXiv:2512.16676 (reasoning pipeline: ground truth when present, else vote)",
         "Wang et al. 2023, Self-Consistency Improves Chain of Thought Reasoning in Language Models, arXiv:2203.11171",
     )
-    output_dtypes: ClassVar[dict[str, pl.DataType]] = {"output_share_key": pl.Float64()}
 
     min_share: float = Field(
         0.5, ge=0, le=1, description="For voted rows: smallest vote share of the majority answer to keep its samples"
     )
 
     def prepare(self, df: pl.DataFrame, keys: dict[str, str]) -> pl.DataFrame:
-        settings = CheckSettings(**{name: getattr(self, name) for name in CheckSettings.model_fields})
+        settings = self.check_settings()
         references = df[keys["input_reference_key"]].cast(pl.String).to_list()
         answers = df[keys["input_answer_key"]].cast(pl.String).to_list()
         with_reference = [i for i, text in enumerate(references) if text is not None and text.strip()]

@@ -48,7 +48,7 @@ class MathAnswerGroundTruthFilter(Filter, CheckSettings):
         results = check_pairs(
             df[keys["input_reference_key"]].cast(pl.String).to_list(),
             df[keys["input_answer_key"]].cast(pl.String).to_list(),
-            CheckSettings(**{name: getattr(self, name) for name in CheckSettings.model_fields}),
+            self.check_settings(),
         )
         return df.with_columns(
             pl.Series(_VERDICT, [r.reason.value if r.reason else None for r in results], dtype=pl.String),

@@ -45,7 +45,6 @@ class MathAnswerVoteFilter(_WritingFilter, CheckSettings):
         "Liang et al. 2025, DataFlow, arXiv:2512.16676 (reasoning pipeline: pseudo-answer generator)",
     )
     example = "MathAnswerVoteFilter(min_share=0.6)(samples, input_answer_key='solution')"
-    output_dtypes: ClassVar[dict[str, pl.DataType]] = {"output_share_key": pl.Float64()}
 
     min_share: float = Field(
         0.5, ge=0, le=1, description="Smallest vote share of the majority answer for its samples to be kept"
@@ -54,7 +53,7 @@ class MathAnswerVoteFilter(_WritingFilter, CheckSettings):
     def prepare(self, df: pl.DataFrame, keys: dict[str, str]) -> pl.DataFrame:
         groups = grouped(group_labels(df[keys["input_group_key"]]))
         answers = df[keys["input_answer_key"]].cast(pl.String).to_list()
-        settings = CheckSettings(**{name: getattr(self, name) for name in CheckSettings.model_fields})
+        settings = self.check_settings()
         outcomes = vote([[answers[i] for i in rows] for rows in groups.values()], settings)
         winner, share, reason, note = [None] * df.height, [0.0] * df.height, [None] * df.height, [None] * df.height
         for rows, results in zip(groups.values(), outcomes, strict=True):

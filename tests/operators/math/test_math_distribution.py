@@ -20,3 +20,10 @@ def test_histograms_of_difficulty_and_categories_with_summary_numbers():
     assert values["difficulty.unlabelled"] == 1 and values["difficulty_mean.Geometry"] == 7
     table = result.kept
     assert table.filter(pl.col("metric") == "difficulty", pl.col("bucket") == "3")["value"].to_list() == [2.0]
+
+
+def test_an_empty_dataset_gives_empty_histograms_not_an_error():
+    df = frame([], column="question", difficulty=[], primary_category=[], secondary_category=[])
+    result = MathDistributionEvaluator().run(df.with_columns(pl.lit(None, pl.String).alias("_partition")))
+    assert result.metrics.values["rows"] == 0
+    assert sum(result.metrics.histograms["difficulty"].values()) == 0

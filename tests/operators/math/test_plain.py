@@ -39,6 +39,19 @@ def test_plain_answers_are_compared_as_math_verify_compares_them(reference, answ
 
 
 @pytest.mark.parametrize(
+    ("reference", "answer", "same"),
+    [
+        ("0.00000000000000000016", "0.00000000016", False),
+        ("0.0333333", r"\frac{1}{30}", True),
+        ("0.0000012", "0.0000013", False),
+    ],
+)
+def test_small_numbers_keep_their_significant_digits(reference, answer, same):
+    # math-verify rounds to 6 places whatever the size: 1.6e-19 and 1.6e-10 would both be 0
+    assert plain_equal(reference, answer, 6) is same
+
+
+@pytest.mark.parametrize(
     ("reference", "answer"), [(r"\sqrt{2}", "1.41421356"), ("x + 1", "1 + x"), ("0", r"\{0\}"), ("1, 2", "(1, 2)")]
 )
 def test_anything_else_is_left_to_sympy(reference, answer):
