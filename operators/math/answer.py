@@ -26,13 +26,14 @@ _MARKER = re.compile(
     r"(?:final\s+answer\s*(?:is|:)?|the\s+answer\s+is|\banswer\s*(?:is|:|=)|(?:option|choice)\s+is|####)\s*:?",
     re.IGNORECASE,
 )
+_AFTERTHOUGHT = re.compile(r",\s+(?=[A-Za-z]{2})|\s+(?:but|because|since|which|as|so|if)\b")
 _HOPE = re.compile(r"\s*I hope it is correct\.?.*$", re.IGNORECASE | re.DOTALL)
 _MATH_SPAN = re.compile(
     r"\$\$(?P<a>.+?)\$\$|(?<!\\)\$(?P<b>(?:\\\$|[^$])+?)(?<!\\)\$|\\\[(?P<c>.+?)\\\]|\\\((?P<d>.+?)\\\)",
     re.DOTALL,
 )
 _NUMBER = re.compile(r"-?\$?\d+(?:,\d{3})*(?:\.\d+)?(?:\s*\\?%)?|-?\.\d+")
-_SENTENCE_END = re.compile(r"(?<!\d)\.(?!\d)(?:\s|$)")
+_SENTENCE_END = re.compile(r"\.(?!\d)")
 _FUNCTION_WORDS = frozenset(
     re.findall(
         r"\w+",
@@ -48,15 +49,19 @@ _UNITS = (
     "dollars?|cents?|euros?|rs|rupees?|degrees?|points?|people|persons?|students?|apples?|books?|coins?|marbles?|"
     "cookies?|ways?|times?"
 )
-_ONE_LETTER_UNITS = "m|g|l|s|h"  # only after a space: "2m" may be 2 times m
 _UNIT_AFTER_NUMBER = re.compile(
-    rf"(?<=[\d}}).])(?:\s*\\(?:text|mathrm|mbox|textrm)\s*\{{\s*~?[A-Za-z][A-Za-z ./]*\}}|\s*(?:{_UNITS})\b"
-    rf"|\s+(?:{_ONE_LETTER_UNITS})\b)"
+    rf"(?<=[\d}}).])(?:\s*\\(?:text|mathrm|mbox|textrm)\s*\{{\s*~?[A-Za-z][A-Za-z ./]*\}}|\s*(?:{_UNITS})\b)"
     r"(?:\s*\^\s*\{?[23]\}?)?\s*$",
     re.IGNORECASE,
 )
+_ONE_LETTER_UNIT = re.compile(r"^(-?[\d.,]+)\s+[mglsh](?:\s*\^\s*\{?[23]\}?)?$")
+"""A one-letter unit only after a bare number and a space: in "2m" or "\\pi r^2 h" the letter is a variable."""
 _TEXT_COMMAND = re.compile(r"\\(?:text|textbf|textit|textrm|mathrm|mathbf|mathit|mbox|operatorname)\s*\{([^{}]*)\}")
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree|\\circ(?![a-zA-Z])")
+_TRIG_DEGREES = re.compile(
+    r"(\\(?:sin|cos|tan|cot|sec|csc))\s*\(?\s*(\d+(?:\.\d+)?)\s*(?:\^\s*\{?\s*\\circ\s*\}?|\u00b0)\s*\)?"
+)
+"""``\\sin 30^\\circ``: an angle in degrees inside a trigonometric function, read in radians by sympy."""
 _SIZING = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)(?![a-zA-Z])\s*")
 _SPACING = re.compile(r"(?<!\\)\\[,!;: ]|\\q?quad(?![a-zA-Z])|~")
 _THOUSANDS = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
@@ -66,8 +71,11 @@ _SCIENTIFIC_TIMES = re.compile(
     r"(?<![\w.^{])(\d+(?:\.\d+)?)\s*(?:\\times|\\cdot|\*|x)\s*10\s*\^\s*(?:\{\s*([+-]?\d+)\s*\}|([+-]?\d+))"
 )
 _REPEATING = re.compile(r"(-?)(\d*)\.(\d*)\\overline\{(\d+)\}")
+_ALL_REALS = re.compile(r"(?i)\s*(?:all\s+real\s+numbers|\\mathbb\s*\{?R\}?|\\R)\s*")
 _EMPTY_SET = re.compile(r"^(?:\\varnothing|\\emptyset|\\\{\s*\\\}|\{\s*\})$")
-_CHOICE = re.compile(r"^\(?([A-E])\)?[.:]?$|^\(([A-Ea-e])\)(?:\s.*)?$|^([A-E])[).:]\s+.+$", re.DOTALL)
+_CHOICE = re.compile(
+    r"^(?:(?i:option|choice|answer)\s*)?\(?([A-E])\)?[.:]?$|^\(([A-Ea-e])\)(?:\s.*)?$|^([A-E])[).:]\s+.+$", re.DOTALL
+)
 _UNICODE = {
     "\u2212": "-",  # minus sign
     "\u2013": "-",  # en dash
@@ -83,7 +91,22 @@ _UNICODE = {
     "\u222a": "\\cup ",
     "\u2009": " ",
     "\u00a0": " ",
+    **{
+        fraction: f"\\frac{{{n}}}{{{d}}}"
+        for fraction, (n, d) in {
+            "\u00bd": (1, 2),
+            "\u2153": (1, 3),
+            "\u2154": (2, 3),
+            "\u00bc": (1, 4),
+            "\u00be": (3, 4),
+            "\u2155": (1, 5),
+            "\u2159": (1, 6),
+            "\u215b": (1, 8),
+        }.items()
+    },
 }
+_SUPERSCRIPTS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b", "0123456789-")
+_SUPERSCRIPT_RUN = re.compile("[\u2070\u00b9\u00b2\u00b3\u2074-\u2079\u207b]+")
 
 
 def _closing_brace(text: str, opening: int) -> int | None:
@@ -143,6 +166,8 @@ def _after_marker(text: str) -> str | None:
         return _span_content(span)
     end = _SENTENCE_END.search(rest)
     answer = (rest[: end.start()] if end else rest).strip().rstrip(".,;").strip("*").strip()
+    if answer and not _is_bare(answer):  # "7, but I am not sure": the answer, not the comment after it
+        answer = _AFTERTHOUGHT.split(answer, 1)[0].strip()
     return answer or None
 
 
@@ -171,7 +196,16 @@ def _last_expression(text: str) -> str | None:
         span is None or (number.start() > span.end() and _SENTENCE_END.search(text, span.end(), number.start()))
     ):
         return number.group()
-    return _last_equation_side(_span_content(span)) if span is not None else None
+    if span is None:
+        return None
+    joined = [span]  # "$x = 1$ and $x = 2$": one answer in two spans
+    for earlier in reversed(spans[:-1]):
+        if not _BOX_JOIN.match(text[earlier.end() : joined[0].start()]):
+            break
+        joined.insert(0, earlier)
+    if len(joined) > 1:
+        return ", ".join(_span_content(part) for part in joined)
+    return _last_equation_side(_span_content(span))
 
 
 def _last_equation_side(expression: str) -> str:
@@ -189,10 +223,13 @@ def extract_answer(text: str | None) -> str | None:
     text = text.strip()
     if not text:
         return None
-    for find in (_last_boxed, _after_marker):
-        answer = find(text)
-        if answer:
-            return answer
+    boxed = _last_boxed(text)
+    if boxed:
+        # A box around a whole sentence ("\\boxed{The answer is 42.}"): the answer inside it.
+        return (_after_marker(boxed) or boxed) if not _is_bare(boxed) else boxed
+    answer = _after_marker(text)
+    if answer:
+        return answer
     if _is_bare(text):
         return text.rstrip(".").strip() or None
     return _last_expression(text)
@@ -224,6 +261,7 @@ def normalize_answer(answer: str | None) -> str | None:
     text = answer.strip()
     for symbol, latex in _UNICODE.items():
         text = text.replace(symbol, latex)
+    text = _SUPERSCRIPT_RUN.sub(lambda run: f"^{{{run.group().translate(_SUPERSCRIPTS)}}}", text)
     text = _unwrap_box(_strip_delimiters(text))
     text = _strip_delimiters(text)
     text = text.replace("\\displaystyle", "").replace("\\!", "")
@@ -232,12 +270,14 @@ def normalize_answer(answer: str | None) -> str | None:
     text = re.sub(r"\\[dt]frac(?![a-zA-Z])", r"\\frac", text)
     text = text.replace("{,}", "")
     text = _SPACING.sub(" ", text)
+    text = _TRIG_DEGREES.sub(r"\1(\\frac{\2\\pi}{180})", text)
     text = _DEGREES.sub("", text)
     text = re.sub(r"(?<!\\)%", r"\\%", text)
     text = re.sub(r"\s*\b(?:percent|percentage|pct)\b\.?", r"\\%", text, flags=re.IGNORECASE)
     text = re.sub(r"\\\$|^\$|(?<=\s)\$(?=\d)|\bUSD\b|€|£|¥", "", text).strip()
     for _ in range(2):
         text = _UNIT_AFTER_NUMBER.sub("", text).strip()
+    text = _ONE_LETTER_UNIT.sub(r"\1", text)
     whole_text = re.fullmatch(r"\s*" + _TEXT_COMMAND.pattern + r"\s*", text)
     if whole_text:
         text = whole_text.group(1).strip()
@@ -251,6 +291,8 @@ def normalize_answer(answer: str | None) -> str | None:
     text = _SCIENTIFIC_TIMES.sub(_plain_decimal, text)
     text = _REPEATING.sub(_repeating_decimal, text)
     text = re.sub(r"\binfinity\b", r"\\infty", text)
+    if _ALL_REALS.fullmatch(text):
+        text = "(-\\infty, \\infty)"
     text = re.sub(r"\s+", " ", text).strip()
     if _EMPTY_SET.match(text):
         text = "\\emptyset"
@@ -277,7 +319,8 @@ def choice_letter(answer: str | None) -> str | None:
     """The option letter when ``answer`` is a multiple-choice answer (``B``, ``(B)``, ``(b)``, ``B) 12``)."""
     if answer is None:
         return None
-    match = _CHOICE.match(answer.strip())
+    text = _TEXT_COMMAND.sub(r"\1", answer).replace("\\ ", " ").strip()
+    match = _CHOICE.match(text)
     if not match:
         return None
     return next(group for group in match.groups() if group).upper()

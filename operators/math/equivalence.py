@@ -8,13 +8,13 @@
 from __future__ import annotations
 
 from operators.math.answer import choice_letter, text_answer
-from operators.math.plain import plain_equal
+from operators.math.plain import plain_equal, unassigned
 from operators.math.sympy_check import Verdict, squash
 
 
 def quick_verdict(reference: str, answer: str, float_rounding: int = 6) -> Verdict | None:
     """The verdict when it needs no sympy (same text, plain numbers, option letters, words), else None."""
-    if squash(reference) == squash(answer):
+    if squash(unassigned(reference)) == squash(unassigned(answer)):
         return Verdict.EQUIVALENT
     same = plain_equal(reference, answer, float_rounding)
     if same is not None:

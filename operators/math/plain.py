@@ -27,7 +27,7 @@ _SIMPLE_NUMBER = re.compile(
     rf")\s*(?P<percent>\\%)?"
 )
 _INFINITY = re.compile(r"([+-]?)\s*\\infty")
-_MATRIX = re.compile(r"\\begin\{[pbvB]?matrix\}(.*)\\end\{[pbvB]?matrix\}", re.DOTALL)
+_MATRIX = re.compile(r"\\begin\{[pbB]?matrix\}(.*)\\end\{[pbB]?matrix\}", re.DOTALL)  # vmatrix: a determinant
 _ASSIGNMENT = re.compile(r"(?:[A-Za-z]|\\[a-z]+)\s*=\s*([^=<>]+)")
 
 
@@ -65,7 +65,7 @@ def simple_number(answer: str) -> Number | None:
 
 
 def _element(text: str) -> Element | None:
-    text = _unassigned(text)
+    text = unassigned(text)
     infinity = _INFINITY.fullmatch(text)
     if infinity:
         return Infinity(infinity.group(1) == "-")
@@ -126,7 +126,7 @@ def _elements(parts: list[str]) -> tuple[Element, ...] | None:
     return None if any(e is None for e in elements) or not elements else elements  # type: ignore[return-value]
 
 
-def _unassigned(text: str) -> str:
+def unassigned(text: str) -> str:
     """``x = 3`` -> ``3``: math-verify accepts an assignment to a single variable for its value."""
     assignment = _ASSIGNMENT.fullmatch(text.strip())
     return assignment.group(1).strip() if assignment else text.strip()
@@ -134,7 +134,7 @@ def _unassigned(text: str) -> str:
 
 def plain(answer: str) -> Plain | None:
     """``answer`` read as a plain answer, or None."""
-    text = _unassigned(answer)
+    text = unassigned(answer)
     number = simple_number(text)
     if number is not None:
         return Plain("number", ((number,),))

@@ -84,7 +84,10 @@ def _brackets(answer: str) -> str | None:
 
 
 def sympy_verdict(reference: str, answer: str, float_rounding: int = 6) -> str:
-    """The verdict of math-verify on two normalized answers (``reference`` is math-verify's gold side)."""
+    """The verdict of math-verify on two normalized answers, equivalent when either direction says so.
+
+    math-verify is not symmetric: an interval as gold matches no relation, while ``x > 3`` as gold matches
+    ``(3, \\infty)``; ``0 < x < 1`` and ``(0, 1)`` are the same answer whichever is the reference."""
     kinds = {_brackets(reference), _brackets(answer)}
     if kinds == {"set", "sequence"}:  # math-verify equates {1, 2} with (1, 2), read as a pair
         return Verdict.DIFFERENT.value
@@ -94,7 +97,7 @@ def sympy_verdict(reference: str, answer: str, float_rounding: int = 6) -> str:
     target = parsed(answer)
     if not _has_math(target):
         return Verdict.ANSWER_UNPARSEABLE.value
-    if _verify(gold, target, float_rounding):
+    if _verify(gold, target, float_rounding) or _verify(target, gold, float_rounding):
         return Verdict.EQUIVALENT.value
     # "12.5\%" stands for 12.5 as often as for 0.125: math-verify accepts both readings for whole percentages only.
     bare = [_without_percent(side) for side in (reference, answer)]

@@ -49,7 +49,7 @@ class MathCategoryEvaluator(LLMOperator):
             "type": "object",
             "properties": {
                 "primary": {"type": "string", "enum": list(self.categories)},
-                "secondary": {"type": "string"},
+                "secondary": {"type": "string", "maxLength": 60},
             },
             "required": ["primary", "secondary"],
         }

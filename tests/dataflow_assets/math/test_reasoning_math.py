@@ -19,9 +19,19 @@ from tests.resources.llm import fault_server
 from tests.resources.llm.fault_server import FaultServer, Recorded
 
 STEPS = [
-    "seeds", "synthesized", "fused", "questions", "verified", "labelled", "distribution", "answers", "graded",
-    "filtered", "deduplicated", "training",
-]  # fmt: skip
+    "seeds",
+    "synthesized",
+    "fused",
+    "questions",
+    "verified",
+    "labelled",
+    "distribution",
+    "answers",
+    "graded",
+    "filtered",
+    "deduplicated",
+    "training",
+]
 
 
 def seed_rows(count: int) -> list[dict]:
@@ -73,9 +83,13 @@ def model(monkeypatch, tmp_path):
     monkeypatch.setenv("MATH_STUB_KEY", "not-a-secret")
     server = FaultServer().start()
     yield LLMResource(
-        backend="openai", model="math-stub", base_url=server.base_url, api_key_env="MATH_STUB_KEY",
-        cache_path=str(tmp_path / "llm_cache.sqlite"), retry_base_delay_s=0,
-    )  # fmt: skip
+        backend="openai",
+        model="math-stub",
+        base_url=server.base_url,
+        api_key_env="MATH_STUB_KEY",
+        cache_path=str(tmp_path / "llm_cache.sqlite"),
+        retry_base_delay_s=0,
+    )
     server.stop()
 
 
@@ -114,9 +128,17 @@ def test_reasoning_math_with_an_openai_compatible_model(seeds, tmp_path, instanc
     hop = row_lineage(pipeline.trace(), DeltaStore(root), "training", variant["_row_id"])
     path = hop.path()
     assert [h.asset.split("/")[1] for h in path] == [
-        "seeds", "synthesized", "questions", "verified", "labelled", "answers", "graded", "filtered", "deduplicated",
+        "seeds",
+        "synthesized",
+        "questions",
+        "verified",
+        "labelled",
+        "answers",
+        "graded",
+        "filtered",
+        "deduplicated",
         "training",
-    ]  # fmt: skip
+    ]
     assert path[0].source_file == "seeds.jsonl"
     assert "math-stub" in path[1].engines["llm"]
     assert path[6].params["min_share"] == 0.5  # the grading decision and its parameters are on the path
@@ -135,9 +157,14 @@ def test_reasoning_math_with_the_embedded_model(seeds, tmp_path, instance):
     llm = {"llm": LLMResource(backend="local", cache_path=str(tmp_path / "llm_cache.sqlite"))}
     # The 135M model judges every seed "incorrect": without its judge the later steps get rows to work on.
     pipeline = ReasoningMathPipeline(
-        seeds, samples=2, new_per_seed=1, fused_pairs=1, max_question_tokens=160, max_solution_tokens=96,
+        seeds,
+        samples=2,
+        new_per_seed=1,
+        fused_pairs=1,
+        max_question_tokens=160,
+        max_solution_tokens=96,
         judge_questions=False,
-    )  # fmt: skip
+    )
     root = tmp_path / "delta"
     summary = materialize_pipeline(pipeline, root=root, instance=instance, resources=llm)
     steps = {s.asset.split("/")[1]: s for s in summary.steps}

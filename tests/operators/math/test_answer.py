@@ -13,6 +13,7 @@ from operators.math.answer import choice_letter, extract_answer, normalize_answe
         (r"We get \fbox{12} in the end.", "12"),
         (r"Hence \boxed 5.", "5"),
         (r"Try $\boxed{4}$: it fails. The answer is $\boxed{6}$.", "6"),  # the last box wins
+        (r"So $\boxed{\text{The answer is 42.}}$", "42"),  # a box around a sentence: the answer in it
         (r"The roots are $\boxed{2}$ and $\boxed{3}$.", "2, 3"),  # adjacent boxes are one answer
         (r"The answer is $\frac{1}{2}$.", r"\frac{1}{2}"),
         ("Final Answer: The final answer is $3$. I hope it is correct.", "3"),
@@ -26,6 +27,8 @@ from operators.math.answer import choice_letter, extract_answer, normalize_answe
         ("no solution", "no solution"),
         ("Adding them, the total becomes 3 + 4 = 7 here.", "7"),  # the last expression
         (r"The perimeter is $2(3+5) = 16$ cm.", "16"),  # the last side of a chain of equalities
+        ("So, $x = 5$ or $x = -5$.", "x = 5, x = -5"),  # spans joined by "or" are one answer
+        ("I think the answer is 7, but I am not sure.", "7"),
         ("I do not know how to solve this problem.", None),
         ("", None),
         (None, None),
@@ -78,6 +81,12 @@ def test_an_unclosed_box_is_not_an_answer():
         ("3 and 5", "3, 5"),
         (r"x \in [1, 3]", "[1, 3]"),
         ("\u22127", "-7"),
+        ("\u00bd", r"\frac{1}{2}"),
+        ("x\u00b2 + 1", "x^{2} + 1"),
+        (r"\tan 45^\circ", r"\tan(\frac{45\pi}{180})"),  # degrees inside a trigonometric function: radians
+        (r"\pi r^2 h", r"\pi r^2 h"),  # a one-letter unit only after a bare number
+        ("12 m", "12"),
+        ("all real numbers", r"(-\infty, \infty)"),
         ("3.", "3"),
         ("", None),
     ],
@@ -88,7 +97,18 @@ def test_normalize_answer(answer, expected):
 
 @pytest.mark.parametrize(
     ("answer", "letter"),
-    [("B", "B"), ("(B)", "B"), ("(b)", "B"), ("B) 36", "B"), ("(D) 12", "D"), ("b", None), ("12", None), ("F", None)],
+    [
+        ("B", "B"),
+        ("(B)", "B"),
+        ("(b)", "B"),
+        ("B) 36", "B"),
+        ("(D) 12", "D"),
+        ("Option B", "B"),
+        (r"\textbf{(C)} 12", "C"),
+        ("b", None),
+        ("12", None),
+        ("F", None),
+    ],
 )
 def test_choice_letter(answer, letter):
     assert choice_letter(answer) == letter

@@ -55,3 +55,10 @@ def test_the_group_key_can_be_any_column():
     df = pl.DataFrame({"_row_id": ["a", "b", "c"], "question_id": [1, 1, 1], "answer": ["12", "12.0", "13"]})
     result = MathAnswerVoteFilter().run(df, input_answer_key="answer", input_group_key="question_id")
     assert result.kept["_row_id"].to_list() == ["a", "b"]
+
+
+def test_an_interval_and_the_inequality_it_solves_vote_together():
+    # math-verify alone accepts "x > 3" against the gold "(3, \infty)" only in one direction; a vote has no gold
+    df = samples({"q": [r"\boxed{(3, \infty)}", r"\boxed{x > 3}", r"\boxed{x > 4}"]})
+    result = MathAnswerVoteFilter().run(df)
+    assert result.kept["_row_id"].to_list() == ["qs0", "qs1"]
