@@ -11,11 +11,12 @@ Part 1 runs the same (reference, answer) pairs through
   limit. Its CPU seconds are this process's plus every worker's (``time.process_time`` in the worker, reported
   with each answer), start-up (interpreter, imports, warm-up) included: each repeat starts a fresh pool.
 
-on two pair sets: ``labelled`` (tests/operators/math/data/answer_pairs.jsonl: bare answers and whole solutions
-over every category) and ``solutions`` (the same pairs with each bare answer written as a model would, "... the
-answer is $\\boxed{...}$.", the reference left bare; pairs that already hold a whole solution unchanged). For
-each it reports checks per CPU-second, the ratio operator / direct, and how often each method agrees with the
-labels.
+on three pair sets: ``workload`` (generated, ``--workload`` pairs: model solutions in a MATH/GSM8K-style mix
+of answer types against references, a third of them wrong; see ``workload``), ``labelled``
+(tests/operators/math/data/answer_pairs.jsonl: bare answers and whole solutions over every category, written to
+probe the edges) and ``solutions`` (the same pairs with each bare answer written as a model would, "... the answer
+is $\\boxed{...}$.", the reference left bare; pairs that already hold a whole solution unchanged). For each it
+reports checks per CPU-second, the ratio operator / direct, and how often each method agrees with the labels.
 
 Part 2 votes on tests/operators/math/data/vote_groups.jsonl (groups of sampled answers to one question with the
 correctness of each sample known by construction) with ``math_answer_vote`` and with exact-string voting on the
@@ -32,6 +33,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
+import random
 import sys
 import time
 from collections import Counter
@@ -68,12 +71,76 @@ def is_bare(text: str) -> bool:
     return "$" not in text and "\\boxed" not in text and len(text) < 100
 
 
-def pair_sets(rows: list[dict]) -> dict[str, list[dict]]:
+def workload(count: int, seed: int = 0) -> list[dict]:
+    """Model solutions against dataset references in the mix of a MATH/GSM8K-style set (mostly numbers, some
+    fractions, radicals, intervals, sets, expressions and choice letters), each a few sentences of working ending
+    in a final answer written one of several ways; about a third are wrong (a changed number). Labels are known
+    by construction: the right answers are written in forms equivalent to the reference."""
+    rng = random.Random(seed)
+
+    def integer():
+        n = rng.randint(2, 5000)
+        return str(n), rng.choice([str(n), f"{n:,}", f"{n}.0"]), str(n + rng.randint(1, 9))
+
+    def decimal():
+        cents = rng.randint(101, 99999)
+        value = f"{cents / 100:.2f}"
+        return value.rstrip("0").rstrip("."), rng.choice([value, f"\\${value}"]), f"{(cents + 7) / 100:.2f}"
+
+    def fraction():
+        a, b = rng.randint(1, 12), rng.randint(13, 40)
+        g = math.gcd(a, b)
+        written = rng.choice([f"\\dfrac{{{a}}}{{{b}}}", f"{a}/{b}"])
+        return f"\\frac{{{a // g}}}{{{b // g}}}", written, f"\\frac{{{a + 1}}}{{{b}}}"
+
+    def radical():
+        k, r = rng.randint(2, 9), rng.choice([2, 3, 5, 6, 7])
+        return f"{k}\\sqrt{{{r}}}", rng.choice([f"\\sqrt{{{k * k * r}}}", f"{k}\\sqrt{r}"]), f"{k + 1}\\sqrt{{{r}}}"
+
+    def with_pi():
+        k = rng.randint(2, 50)
+        return f"{k}\\pi", rng.choice([f"{k}\\pi", f"\\pi \\cdot {k}"]), f"{k + 2}\\pi"
+
+    def interval():
+        a, b = sorted(rng.sample(range(-20, 20), 2))
+        return f"({a}, {b}]", rng.choice([f"({a},{b}]", f"\\left({a}, {b}\\right]"]), f"[{a}, {b}]"
+
+    def solution_set():
+        a, b = rng.sample(range(-15, 15), 2)
+        return f"\\{{{a}, {b}\\}}", f"\\{{{b}, {a}\\}}", f"\\{{{a}, {b + 1}\\}}"
+
+    def expression():
+        a = rng.randint(1, 9)
+        return f"(x+{a})^2", f"x^2 + {2 * a}x + {a * a}", f"x^2 + {a * a}"
+
+    def choice():
+        letter = rng.choice("ABCDE")
+        return letter, f"({letter})", rng.choice([c for c in "ABCDE" if c != letter])
+
+    kinds = [integer] * 55 + [decimal] * 10 + [fraction] * 12 + [radical] * 5 + [with_pi] * 3 + [interval] * 5
+    kinds += [solution_set] * 3 + [expression] * 4 + [choice] * 3
+    pairs = []
+    for i in range(count):
+        reference, right, wrong = rng.choice(kinds)()
+        correct = rng.random() > 0.33
+        final = right if correct else wrong
+        steps = " ".join(
+            f"Step {k}: {rng.randint(2, 99)} + {rng.randint(2, 99)} gives a partial result we keep for later."
+            for k in range(1, rng.randint(3, 7))
+        )
+        ending = rng.choice(
+            [f"Therefore, the final answer is $\\boxed{{{final}}}$.", f"The answer is ${final}$.", f"#### {final}"]
+        )
+        pairs.append({"id": f"w{i:04d}", "answer": f"{steps}\n{ending}", "reference": reference, "equivalent": correct})
+    return pairs
+
+
+def pair_sets(rows: list[dict], workload_size: int) -> dict[str, list[dict]]:
     solutions = [
         {**row, "answer": row["answer"] if row["category"] in SOLUTION_CATEGORIES else as_solution(row["answer"])}
         for row in rows
     ]
-    return {"labelled": rows, "solutions": solutions}
+    return {"workload": workload(workload_size), "labelled": rows, "solutions": solutions}
 
 
 def run_direct(pairs: list[dict], wrap: bool) -> tuple[float, list[bool]]:
@@ -113,10 +180,10 @@ def agreement(pairs: list[dict], verdicts: list[bool]) -> float:
     return sum(v == p["equivalent"] for v, p in zip(verdicts, pairs, strict=True)) / len(pairs)
 
 
-def checks(repeat: int) -> dict:
+def checks(repeat: int, workload_size: int) -> dict:
     logging.getLogger("math_verify").setLevel(logging.ERROR)
     results = {}
-    for name, pairs in pair_sets(load("answer_pairs.jsonl")).items():
+    for name, pairs in pair_sets(load("answer_pairs.jsonl"), workload_size).items():
         runs: dict[str, list[float]] = {"direct": [], "direct_wrapped": [], "operator": [], "operator_workers": []}
         verdicts: dict[str, list[bool]] = {}
         for _ in range(repeat):
@@ -225,8 +292,9 @@ def markdown(results: dict, vote: dict, machine: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workload", type=int, default=2000, help="pairs in the generated MATH/GSM8K-style set")
     args = parser.parse_args()
-    results = checks(args.repeat)
+    results = checks(args.repeat, args.workload)
     vote = votes()
     machine = describe("math-verify", "sympy", "polars")
     RESULTS.mkdir(exist_ok=True)

@@ -72,6 +72,7 @@ _SCIENTIFIC_TIMES = re.compile(
 )
 _REPEATING = re.compile(r"(-?)(\d*)\.(\d*)\\overline\{(\d+)\}")
 _ALL_REALS = re.compile(r"(?i)\s*(?:all\s+real\s+numbers|\\mathbb\s*\{?R\}?|\\R)\s*")
+_ASSIGNMENT = re.compile(r"([A-Za-z])\s*=\s*([^=<>]+)")
 _EMPTY_SET = re.compile(r"^(?:\\varnothing|\\emptyset|\\\{\s*\\\}|\{\s*\})$")
 _CHOICE = re.compile(
     r"^(?:(?i:option|choice|answer)\s*)?\(?([A-E])\)?[.:]?$|^\(([A-Ea-e])\)(?:\s.*)?$|^([A-E])[).:]\s+.+$", re.DOTALL
@@ -129,9 +130,11 @@ def _closing_brace(text: str, opening: int) -> int | None:
 
 def boxed_answers(text: str) -> list[tuple[int, int, str]]:
     """Every ``\\boxed{...}`` (also ``\\fbox``, ``\\framebox``, ``\\boxed 5``) as (start, end, content)."""
-    found = []
+    found: list[tuple[int, int, str]] = []
     for match in _BOX.finditer(text):
         start, i = match.start(), match.end()
+        if found and start < found[-1][1]:
+            continue  # a box inside a box: the outer one is the answer
         if i < len(text) and text[i] == "{":
             end = _closing_brace(text, i)
             if end is not None:
@@ -161,14 +164,26 @@ def _after_marker(text: str) -> str | None:
         return None
     rest = _HOPE.sub("", text[matches[-1].end() :]).strip().strip("*").strip()
     rest = rest.split("\n", 1)[0].strip()
-    span = _MATH_SPAN.search(rest)
-    if span:
-        return _span_content(span)
+    spans = list(_MATH_SPAN.finditer(rest))
+    if spans:
+        return _joined(spans[: 1 + _following(rest, spans)])
     end = _SENTENCE_END.search(rest)
     answer = (rest[: end.start()] if end else rest).strip().rstrip(".,;").strip("*").strip()
     if answer and not _is_bare(answer):  # "7, but I am not sure": the answer, not the comment after it
         answer = _AFTERTHOUGHT.split(answer, 1)[0].strip()
     return answer or None
+
+
+def _following(text: str, spans: list[re.Match[str]]) -> int:
+    """How many spans after the first continue it ("$x = 1$ and $x = 2$": one answer in two spans)."""
+    count = 0
+    while count + 1 < len(spans) and _BOX_JOIN.match(text[spans[count].end() : spans[count + 1].start()]):
+        count += 1
+    return count
+
+
+def _joined(spans: list[re.Match[str]]) -> str:
+    return ", ".join(_span_content(span) for span in spans)
 
 
 def _span_content(span: re.Match[str]) -> str:
@@ -198,13 +213,11 @@ def _last_expression(text: str) -> str | None:
         return number.group()
     if span is None:
         return None
-    joined = [span]  # "$x = 1$ and $x = 2$": one answer in two spans
-    for earlier in reversed(spans[:-1]):
-        if not _BOX_JOIN.match(text[earlier.end() : joined[0].start()]):
-            break
-        joined.insert(0, earlier)
-    if len(joined) > 1:
-        return ", ".join(_span_content(part) for part in joined)
+    first = len(spans) - 1
+    while first > 0 and _BOX_JOIN.match(text[spans[first - 1].end() : spans[first].start()]):
+        first -= 1
+    if first < len(spans) - 1:
+        return _joined(spans[first:])
     return _last_equation_side(_span_content(span))
 
 
@@ -226,7 +239,7 @@ def extract_answer(text: str | None) -> str | None:
     boxed = _last_boxed(text)
     if boxed:
         # A box around a whole sentence ("\\boxed{The answer is 42.}"): the answer inside it.
-        return (_after_marker(boxed) or boxed) if not _is_bare(boxed) else boxed
+        return boxed if _is_bare(boxed) else (extract_answer(boxed) or boxed)
     answer = _after_marker(text)
     if answer:
         return answer
@@ -285,6 +298,9 @@ def normalize_answer(answer: str | None) -> str | None:
     text = re.sub(r"\s*(?:\\text\{\s*(?:and|or)\s*\}|,?\s+(?:and|or)\s+)\s*", ", ", text)
     if re.fullmatch(r"[A-Za-z]\s*\\in\s*.+", text):
         text = re.sub(r"^[A-Za-z]\s*\\in\s*", "", text)
+    assignments = [_ASSIGNMENT.fullmatch(part.strip()) for part in text.split(",")] if "," in text else []
+    if assignments and all(assignments) and len({a.group(1) for a in assignments}) == len(assignments):
+        text = "(" + ", ".join(a.group(2).strip() for a in assignments) + ")"  # "x = 2, y = 3": the pair (2, 3)
     if _THOUSANDS.fullmatch(text) or _THOUSANDS_SPACED.fullmatch(text):
         text = re.sub(r"[, ]", "", text)
     text = _SCIENTIFIC.sub(_plain_decimal, text)

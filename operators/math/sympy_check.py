@@ -97,13 +97,20 @@ def sympy_verdict(reference: str, answer: str, float_rounding: int = 6) -> str:
     target = parsed(answer)
     if not _has_math(target):
         return Verdict.ANSWER_UNPARSEABLE.value
-    if _verify(gold, target, float_rounding) or _verify(target, gold, float_rounding):
+    if _verify(gold, target, float_rounding) or (
+        _has_relation(gold + target) and _verify(target, gold, float_rounding)
+    ):
         return Verdict.EQUIVALENT.value
     # "12.5\%" stands for 12.5 as often as for 0.125: math-verify accepts both readings for whole percentages only.
     bare = [_without_percent(side) for side in (reference, answer)]
     if bare != [reference, answer] and all(bare) and _verify(parsed(bare[0]), parsed(bare[1]), float_rounding):
         return Verdict.EQUIVALENT.value
     return Verdict.DIFFERENT.value
+
+
+def _has_relation(values: tuple[Any, ...]) -> bool:
+    """An equation or inequality among the parsed values: the only case where math-verify's direction matters."""
+    return any(getattr(value, "is_Relational", False) or type(value).__name__ in ("And", "Or") for value in values)
 
 
 def _without_percent(answer: str) -> str:

@@ -37,7 +37,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 _CHUNK_MAX = 32
-TASKS_PER_WORKER = 64
+TASKS_PER_WORKER = 200
 _READY = "ready"
 
 

@@ -45,7 +45,7 @@ class MathAnswerLlmJudgeEvaluator(LLMOperator):
     def json_schema(self) -> dict[str, Any]:
         return {
             "type": "object",
-            "properties": {"equivalent": {"type": "boolean"}, "rationale": {"type": "string", "maxLength": 200}},
+            "properties": {"equivalent": {"type": "boolean"}, "rationale": {"type": "string", "maxLength": 120}},
             "required": ["equivalent", "rationale"],
         }
 

@@ -33,14 +33,14 @@ class MathDifficultyEvaluator(LLMOperator):
     extra = "math"
 
     prompt: PromptTemplate = Field(DIFFICULTY, description="The labelling prompt; reads `question`")
-    max_tokens: int = Field(128, ge=1, description="Most tokens to generate per answer")
+    max_tokens: int = Field(160, ge=1, description="Most tokens to generate per answer")
 
     def json_schema(self) -> dict[str, Any]:
         return {
             "type": "object",
             "properties": {
                 "difficulty": {"type": "integer", "minimum": 1, "maximum": 10},
-                "rationale": {"type": "string", "maxLength": 200},
+                "rationale": {"type": "string", "maxLength": 100},
             },
             "required": ["difficulty", "rationale"],
         }

@@ -47,7 +47,7 @@ class MathQuestionVerifyFilter(LLMOperator):
             "properties": {
                 "solvable": {"type": "boolean"},
                 "correct": {"type": "boolean"},
-                "reason": {"type": "string", "maxLength": 200},
+                "reason": {"type": "string", "maxLength": 120},
             },
             "required": ["solvable", "correct", "reason"],
         }

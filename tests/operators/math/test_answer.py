@@ -14,6 +14,8 @@ from operators.math.answer import choice_letter, extract_answer, normalize_answe
         (r"Hence \boxed 5.", "5"),
         (r"Try $\boxed{4}$: it fails. The answer is $\boxed{6}$.", "6"),  # the last box wins
         (r"So $\boxed{\text{The answer is 42.}}$", "42"),  # a box around a sentence: the answer in it
+        (r"So $\boxed{\boxed{E}}$.", r"\boxed{E}"),  # the outer box is the answer (normalization unwraps it)
+        (r"$\boxed{So, $x = 5$ or $x = -5$.}$", "x = 5, x = -5"),
         (r"The roots are $\boxed{2}$ and $\boxed{3}$.", "2, 3"),  # adjacent boxes are one answer
         (r"The answer is $\frac{1}{2}$.", r"\frac{1}{2}"),
         ("Final Answer: The final answer is $3$. I hope it is correct.", "3"),

@@ -17,8 +17,8 @@ def divide():
 
 
 def test_outcomes_come_back_in_task_order(divide):
-    outcomes = divide.run([(i, 2) for i in range(200)])
-    assert [o.value for o in outcomes] == [i / 2 for i in range(200)]
+    outcomes = divide.run([(i, 2) for i in range(400)])
+    assert [o.value for o in outcomes] == [i / 2 for i in range(400)]
     assert divide.size == 2  # enough tasks to start the second worker
     assert all(o.ok for o in outcomes)
 
