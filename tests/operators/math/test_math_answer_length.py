@@ -1,5 +1,4 @@
 import pytest
-from tokenizers import Tokenizer, models, pre_tokenizers
 
 from operators.errors import DataflowError
 from operators.math.filter.math_answer_length import MathAnswerLengthFilter
@@ -15,6 +14,8 @@ def test_counts_words_and_punctuation_without_a_tokenizer():
 
 
 def test_counts_with_a_local_tokenizer_file(tmp_path):
+    tokenizers = pytest.importorskip("tokenizers", reason="tokenizers (installed with transformers) reads the file")
+    Tokenizer, models, pre_tokenizers = tokenizers.Tokenizer, tokenizers.models, tokenizers.pre_tokenizers
     tokenizer = Tokenizer(models.WordLevel({"[UNK]": 0, "x": 1, "=": 2, "3": 3}, unk_token="[UNK]"))
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
     path = tmp_path / "tokenizer.json"
