@@ -423,7 +423,7 @@ class DatasetEvaluator(Operator):
         df, *others = frames  # partitions of the first dataset are judged one by one, each against all others
         engines = {name: keys.pop(name) for name in self.engines if name in keys}
         bound = self.bind_keys(keys)
-        partitions = df[PARTITION].unique().sort().to_list() if PARTITION in df.columns else [None]
+        partitions = (df[PARTITION].unique().sort().to_list() if PARTITION in df.columns else []) or [None]
         tables, merged = [], Metrics()
         for partition in partitions:
             part = df if partition is None else df.filter(pl.col(PARTITION) == partition)
