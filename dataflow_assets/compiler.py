@@ -22,7 +22,6 @@ from operators.engines import Usage, engine_identity, engine_usage
 from operators.errors import PipelineDefinitionError
 from operators.pipeline import Pipeline, TracedPipeline
 from operators.sources.file_source import FileSource
-from operators.sources.readers import read_source
 from operators.tracing import Node
 from resources.delta_io import (
     COLUMN_DOCS_METADATA_KEY,
@@ -170,11 +169,11 @@ def _source_asset(
     )
     def ingest(context: dg.AssetExecutionContext) -> dg.Output[StepOutput]:
         if partitions_def is None:
-            results = [read_source(source, source.files(), partition_key=None)]
+            results = [source.read(source.files(), partition_key=None)]
         else:
             by_name = {source.relative_name(f): f for f in source.files()}
             results = [
-                read_source(source, [by_name.get(key, Path(source.path) / key)], partition_key=key)
+                source.read([by_name.get(key, Path(source.path) / key)], partition_key=key)
                 for key in context.partition_keys
             ]
         rows = pl.concat([r.rows for r in results], how="diagonal_relaxed")

@@ -22,7 +22,6 @@ from operators.base import Operator, OpResult
 from operators.errors import OperatorParameterError, PipelineDefinitionError
 from operators.sequential import Sequential
 from operators.sources.file_source import FileSource
-from operators.sources.readers import read_source
 from operators.tracing import Dataset, Node, trace
 
 __all__ = ["Dataset", "Pipeline", "TracedPipeline"]
@@ -88,9 +87,9 @@ class Pipeline:
             source: FileSource = node.step
             files = source.files()
             reads = (
-                [read_source(source, [f], partition_key=source.relative_name(f)) for f in files]
+                [source.read([f], partition_key=source.relative_name(f)) for f in files]
                 if source.partitioned
-                else [read_source(source, files, partition_key=None)]
+                else [source.read(files, partition_key=None)]
             )
             sources[node.name] = OpResult(
                 kept=pl.concat([r.rows for r in reads], how="diagonal_relaxed"),

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from operators.columns import PARTITION, ROW_ID, SOURCE_FILE, SOURCE_LINE
 from operators.errors import DataflowError, SourceReadError
 from operators.tracing import current_tracer
+
+if TYPE_CHECKING:
+    from operators.sources.readers import IngestResult
 
 ColumnType = Literal["string", "int", "float", "bool", "json"]
 Format = Literal["jsonl", "json", "csv", "parquet", "delta"]
@@ -113,6 +116,13 @@ class FileSource(BaseModel):
                 hint=f"set format= to one of {', '.join(Format.__args__)}",
             )
         return _FORMAT_BY_SUFFIX[file.suffix.lower()]
+
+    def read(self, files: list[Path], *, partition_key: str | None) -> IngestResult:
+        """Read ``files`` into typed rows and a quarantine of the bad ones; subclasses (documents) read their own way,
+        so that the compiler and ``Pipeline.run`` read any source with this one call."""
+        from operators.sources.readers import read_source  # the readers import this module
+
+        return read_source(self, files, partition_key=partition_key)
 
     def fingerprint(self) -> str:
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
