@@ -3,6 +3,7 @@ the page rows it covers."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import polars as pl
@@ -54,7 +55,7 @@ def test_token_windows_have_the_size_and_overlap_asked_and_cross_page_breaks() -
 
     words = [c.split() for c in chunks["chunk"]]
     assert [len(w) for w in words] == [8, 8, 8, 5]
-    assert all(a[-3:] == b[:3] for a, b in zip(words, words[1:], strict=False))
+    assert all(a[-3:] == b[:3] for a, b in itertools.pairwise(words))
     assert words[-1][-1] == "b9"
     assert_exact_slices(chunks, full_text(docs))
     crossing = chunks.row(1, named=True)
