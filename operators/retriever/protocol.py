@@ -1,10 +1,11 @@
-"""The call retrieval operators make: passages for queries from an index built over a table of chunks."""
+"""The calls retrieval operators make: an index store (the ``retriever`` engine) that builds hybrid indexes over a
+table of chunks, and the retrievers it opens, which return passages for queries."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -25,4 +26,35 @@ class Retriever(Protocol):
 
     def search(self, queries: Sequence[str], k: int = 10) -> list[list[Hit]]:
         """The ``k`` best passages for each query, best first."""
+        ...
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """Where a built index lives and what it holds; an index step stores it as its one row."""
+
+    location: str
+    """The index's folder: content-addressed, so unchanged passages find the index already built."""
+    fingerprint: str
+    """Hash of the passages (ids and texts), the embedder's identity and the index settings."""
+    passages: int
+    embedder: str
+    reused: bool
+    """True when an index with the same fingerprint was already on disk (nothing was embedded)."""
+
+
+@runtime_checkable
+class IndexStore(Protocol):
+    """The ``retriever`` engine: builds hybrid indexes over passages and opens them for search."""
+
+    @property
+    def identity(self) -> str: ...
+
+    def build(self, ids: Sequence[str], texts: Sequence[str], *, embedder: Any) -> IndexInfo:
+        """Index the passages (reusing an identical index already built) and say where it is."""
+        ...
+
+    def open(self, location: str, *, embedder: Any) -> Retriever:
+        """A retriever over the index at ``location``; queries are embedded by ``embedder``, which must be the
+        model the index was built with."""
         ...
