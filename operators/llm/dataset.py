@@ -90,7 +90,7 @@ class LLMItemsGenerator(LLMOperator):
 
     def run(self, *frames: pl.DataFrame, llm: LLM, **keys: str) -> OpResult:
         bound = self.bind_keys(keys)
-        prompts = self.build_prompts(*frames)
+        prompts = self.build_prompts(*frames, **bound)
         rows: list[dict[str, Any]] = []
         failures: list[dict[str, Any]] = []
         for spec, samples in zip(prompts, self.ask(llm, [p.prompt for p in prompts]), strict=True):
