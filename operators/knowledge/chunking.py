@@ -226,7 +226,7 @@ def output_columns(available: list[str], output_key: str) -> list[str]:
     return [ROW_ID, PARENT_IDS, *partition, *CHUNK_SCHEMA, output_key]
 
 
-class Chunker(Generator):
+class _Chunker(Generator):
     """Base of the chunkers: documents in, one new row per chunk out (see the module docstring). A subclass says
     where its chunks are (``spans``)."""
 

@@ -51,7 +51,7 @@ def carried(group: pl.DataFrame, text_key: str) -> dict[str, Any]:
     }
 
 
-class ChunkItemsGenerator(LLMItemsGenerator):
+class _ChunkItemsGenerator(LLMItemsGenerator):
     """Base: ``count`` items per chunk, each a new row carrying the chunk's provenance; items whose required
     string properties are empty make the whole answer unusable (rejected with the answer text)."""
 

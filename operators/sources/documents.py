@@ -112,7 +112,7 @@ class DocumentSource(FileSource):
     def summary(self) -> str:
         partitions = {True: ", one partition per file", "dynamic": ", one partition per file as files arrive"}
         return (
-            f"documents: {self.pattern} in {self.path}{partitions.get(self.partitioned, '')}; "
+            f"source: documents ({self.pattern}) in {self.path}{partitions.get(self.partitioned, '')}; "
             "a row per page, unreadable files and pages quarantined"
         )
 

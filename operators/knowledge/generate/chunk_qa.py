@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import Field
 
-from operators.knowledge.qa import ChunkItemsGenerator
+from operators.knowledge.qa import _ChunkItemsGenerator
 from operators.llm.prompt import PromptTemplate
 from operators.registry import register
 
@@ -28,7 +28,7 @@ QA_ITEM = {
 
 
 @register("chunk_qa")
-class ChunkQAGenerator(ChunkItemsGenerator):
+class ChunkQAGenerator(_ChunkItemsGenerator):
     """Synthesize several question-answer pairs from each chunk (structured output): each pair a new row naming
     its chunk in ``_parent_ids`` and ``chunk_ids``, with the chunk's file, pages and offsets.
 

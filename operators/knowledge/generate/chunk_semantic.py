@@ -9,7 +9,7 @@ from pydantic import Field
 from operators.base import OpResult, assign_generated_ids
 from operators.embedder.protocol import Embedder
 from operators.knowledge.chunking import (
-    Chunker,
+    _Chunker,
     Document,
     Span,
     chunk_rows,
@@ -22,7 +22,7 @@ from operators.registry import register
 
 
 @register("chunk_semantic")
-class ChunkSemanticGenerator(Chunker):
+class ChunkSemanticGenerator(_Chunker):
     """Cut documents where the topic shifts: between consecutive sentences whose embeddings are far apart.
 
     Each sentence is embedded together with its neighbours (``window`` sentences each side, which steadies the

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from operators.knowledge.chunking import Chunker, Document, Span, pack, sentences
+from operators.knowledge.chunking import _Chunker, Document, Span, pack, sentences
 from operators.registry import register
 
 
 @register("chunk_sentences")
-class ChunkSentencesGenerator(Chunker):
+class ChunkSentencesGenerator(_Chunker):
     """Cut documents at sentence ends and pack whole sentences into chunks of at most ``max_words`` words, the
     last ``overlap_sentences`` sentences of a chunk repeated at the start of the next.
 

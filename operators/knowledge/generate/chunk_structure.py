@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from operators.knowledge.chunking import Chunker, Document, Span, pack, sections, sentences
+from operators.knowledge.chunking import _Chunker, Document, Span, pack, sections, sentences
 from operators.registry import register
 
 
 @register("chunk_structure")
-class ChunkStructureGenerator(Chunker):
+class ChunkStructureGenerator(_Chunker):
     """Cut documents at their headings (from the PDF outline, HTML ``<h1>``-``<h6>``, DOCX heading styles, Markdown
     ``#``): a chunk per section, a section longer than ``max_words`` packed by sentences.
 

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from operators.knowledge.chunking import Chunker, Document, Span, by_tokens
+from operators.knowledge.chunking import _Chunker, Document, Span, by_tokens
 from operators.registry import register
 
 
 @register("chunk_tokens")
-class ChunkTokensGenerator(Chunker):
+class ChunkTokensGenerator(_Chunker):
     """Cut documents into windows of ``size`` words that overlap by ``overlap`` words; a chunk per row.
 
     Words are whitespace-separated tokens, so the size does not depend on a model's tokenizer (180 words stay under

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from operators.columns import SOURCE_FILE
 from operators.knowledge.chunking import sorted_by_offset
-from operators.knowledge.qa import ChunkItemsGenerator
+from operators.knowledge.qa import _ChunkItemsGenerator
 from operators.llm.prompt import PromptTemplate
 from operators.registry import register
 
@@ -36,7 +36,7 @@ MULTIHOP_ITEM = {
 
 
 @register("multihop_qa")
-class MultihopQAGenerator(ChunkItemsGenerator):
+class MultihopQAGenerator(_ChunkItemsGenerator):
     """Synthesize questions that combine facts from ``hops`` consecutive chunks of one document.
 
     Each prompt shows a window of chunks of the same file (in document order, windows overlapping by all but one

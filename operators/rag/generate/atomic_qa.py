@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import Field
 
-from operators.knowledge.qa import ChunkItemsGenerator
+from operators.knowledge.qa import _ChunkItemsGenerator
 from operators.llm.prompt import PromptTemplate
 from operators.registry import register
 
@@ -35,7 +35,7 @@ ATOMIC_ITEM = {
 
 
 @register("atomic_qa")
-class AtomicQAGenerator(ChunkItemsGenerator):
+class AtomicQAGenerator(_ChunkItemsGenerator):
     """Synthesize atomic search tasks from a chunk: an identifier (what the passage is about), a conclusion it
     states, and a verifiable question whose short answer is the conclusion's key value.
 
