@@ -14,12 +14,13 @@ from typing import Any, ClassVar
 import polars as pl
 
 from operators.base import Read
-from operators.columns import ROW_ID, SOURCE_FILE
+from operators.columns import PARTITION, ROW_ID, SOURCE_FILE
 from operators.llm.base import AnswerError
 from operators.llm.dataset import ItemsPrompt, LLMItemsGenerator
 from operators.llm.protocol import LLMResult
 
 PROVENANCE = {
+    PARTITION: pl.String(),
     "chunk_ids": pl.List(pl.String),
     "context": pl.String(),
     SOURCE_FILE: pl.String(),
@@ -28,8 +29,8 @@ PROVENANCE = {
     "start": pl.Int64(),
     "end": pl.Int64(),
 }
-"""Carried onto every generated item: the chunks it came from, their text, file, pages and offsets (of the first
-chunk's start and the last chunk's end), so a QA row leads back to the exact passage."""
+"""Carried onto every generated item: its partition, the chunks it came from, their text, file, pages and offsets
+(of the first chunk's start and the last chunk's end), so a QA row leads back to the exact passage."""
 
 PROVENANCE_DOCS = {
     "chunk_ids": "row ids of the chunks the item was generated from",
@@ -41,6 +42,7 @@ def carried(group: pl.DataFrame, text_key: str) -> dict[str, Any]:
     """The provenance of a run of chunks (one chunk, or consecutive chunks of one document)."""
     first, last = group.row(0, named=True), group.row(group.height - 1, named=True)
     return {
+        PARTITION: first.get(PARTITION),
         "chunk_ids": group[ROW_ID].to_list(),
         "context": "\n\n".join(group[text_key].to_list()),
         SOURCE_FILE: first.get(SOURCE_FILE),

@@ -9,9 +9,9 @@ from pydantic import Field
 from operators.base import OpResult, assign_generated_ids
 from operators.embedder.protocol import Embedder
 from operators.knowledge.chunking import (
-    _Chunker,
     Document,
     Span,
+    _Chunker,
     chunk_rows,
     documents,
     pack,

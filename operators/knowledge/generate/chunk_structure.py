@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from operators.knowledge.chunking import _Chunker, Document, Span, pack, sections, sentences
+from operators.knowledge.chunking import Document, Span, _Chunker, pack, sections, sentences
 from operators.registry import register
 
 

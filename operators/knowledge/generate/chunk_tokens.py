@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from operators.knowledge.chunking import _Chunker, Document, Span, by_tokens
+from operators.knowledge.chunking import Document, Span, _Chunker, by_tokens
 from operators.registry import register
 
 

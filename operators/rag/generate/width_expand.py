@@ -6,7 +6,7 @@ import polars as pl
 from pydantic import Field
 
 from operators.base import Generator, OpResult, Read, assign_generated_ids
-from operators.columns import PARENT_IDS, REJECT_DETAIL, REJECT_RULE, REJECT_SCORE, ROW_ID, SOURCE_FILE
+from operators.columns import PARENT_IDS, PARTITION, REJECT_DETAIL, REJECT_RULE, REJECT_SCORE, ROW_ID, SOURCE_FILE
 from operators.llm.prompt import PromptTemplate
 from operators.llm.protocol import LLM
 from operators.rag.answers import contains, f1
@@ -58,7 +58,7 @@ class WidthExpandGenerator(Generator):
 
     def output_columns(self, available: list[str], keys: dict[str, str]) -> list[str]:
         columns = [ROW_ID, PARENT_IDS, keys["question_key"], keys["answer_key"], "answers", keys["support_key"]]
-        return columns + [c for c in (keys["context_key"], SOURCE_FILE) if c in available]
+        return columns + [c for c in (keys["context_key"], SOURCE_FILE, PARTITION) if c in available]
 
     def pairs(self, df: pl.DataFrame) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         groups = df.partition_by(SOURCE_FILE, maintain_order=True) if SOURCE_FILE in df.columns else [df]
@@ -107,6 +107,7 @@ class WidthExpandGenerator(Generator):
                 support_key: list(dict.fromkeys([*(a[support_key] or []), *(b[support_key] or [])])),
                 context_key: "\n\n".join(dict.fromkeys([a.get(context_key) or "", b.get(context_key) or ""])),
                 SOURCE_FILE: a.get(SOURCE_FILE),
+                PARTITION: a.get(PARTITION),
             }
             reason = failure(result)
             if reason is None and (len(answers) != 2 or not new.get("question")):
@@ -132,6 +133,7 @@ class WidthExpandGenerator(Generator):
             bound["support_key"]: pl.List(pl.String),
             bound["context_key"]: pl.String,
             SOURCE_FILE: pl.String,
+            PARTITION: pl.String,
         }
         reasons = {REJECT_RULE: pl.String, REJECT_SCORE: pl.Float64, REJECT_DETAIL: pl.String}
         salt = self.fingerprint(bound)
