@@ -109,6 +109,7 @@ class LLMItemsGenerator(LLMOperator):
         rejected = pl.DataFrame(
             failures,
             schema={
+                **self.carried_columns,  # what the prompt carried (provenance, the partition) stays on its failure
                 ROW_ID: pl.String,
                 PARENT_IDS: pl.List(pl.String),
                 SAMPLE: pl.Int64,
@@ -126,6 +127,7 @@ def _failure(spec: ItemsPrompt, sample: int, rule: str, detail: str) -> dict[str
     prompt = spec.prompt if isinstance(spec.prompt, str) else json.dumps(spec.prompt, ensure_ascii=False)
     key = f"{prompt}|{sample}".encode()
     return {
+        **spec.carried,
         ROW_ID: hashlib.blake2b(key, digest_size=8).hexdigest(),
         PARENT_IDS: spec.parents,
         SAMPLE: sample,

@@ -6,7 +6,7 @@ import polars as pl
 from pydantic import Field
 
 from operators.base import Generator, OpResult, Read, assign_generated_ids
-from operators.columns import PARENT_IDS, REJECT_DETAIL, REJECT_RULE, REJECT_SCORE, ROW_ID
+from operators.columns import PARENT_IDS, PARTITION, REJECT_DETAIL, REJECT_RULE, REJECT_SCORE, ROW_ID
 from operators.llm.prompt import PromptTemplate
 from operators.llm.protocol import LLM
 from operators.rag.answers import contains, f1
@@ -64,9 +64,11 @@ class DepthExpandGenerator(Generator):
     max_tokens: int = Field(256, ge=1, description="Most tokens per rewrite")
 
     def output_columns(self, available: list[str], keys: dict[str, str]) -> list[str]:
-        chunk_columns = {keys["chunk_key"]}
-        first = [c for c in available if c not in chunk_columns]
-        return [*first, *[c for c in ("depth", "hop_questions", "depth_stopped") if c not in first]]
+        """The columns a deepened question is sure to have; the question rows' other columns ride along, but the
+        union of both inputs' columns (what the tracer offers) would promise the chunk table's too."""
+        own = [keys[k] for k in ("question_key", "answer_key", "identifier_key", "support_key")]
+        partition = [PARTITION] if PARTITION in available else []
+        return [ROW_ID, PARENT_IDS, *partition, *own, "depth", "hop_questions", "depth_stopped"]
 
     def expand(
         self,
