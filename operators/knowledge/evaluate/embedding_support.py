@@ -13,8 +13,9 @@ from operators.registry import register
 
 @register("embedding_support")
 class EmbeddingSupportEvaluator(Evaluator):
-    """Score how well the context supports a QA pair with the embedder: the best cosine similarity between the
-    question and answer together and any sentence of the context (-1 to 1).
+    """Score how well the context supports a QA pair: best cosine of question + answer to a context sentence.
+
+    The embedder embeds the question and answer together and every sentence of the context (-1 to 1).
 
     A sentence, not the whole context, so that a pair about one fact of a long chunk is not diluted by the rest.
     Paraphrase-tolerant where ``lexical_support`` is not; one embedding call per step for all texts.

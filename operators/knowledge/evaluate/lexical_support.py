@@ -44,8 +44,9 @@ def _recall(answer: str | None, context: str | None) -> float | None:
 
 @register("lexical_support")
 class LexicalSupportEvaluator(Evaluator):
-    """Score how much of an answer the context supports: the share of the answer's content words (SQuAD-normalised,
-    stop words aside) that occur in the context, 0 to 1; null for an answer with no content word.
+    """Score how much of an answer the context supports: the share of its content words found in the context.
+
+    Words are SQuAD-normalised and stop words set aside; 0 to 1, null for an answer with no content word.
 
     Cheap and strict about names and numbers, blind to paraphrase; ``embedding_support`` is the opposite, and the
     ``support_judge`` filter decides with an LLM. An answer scoring low here usually came from the model's memory.

@@ -29,8 +29,9 @@ QA_ITEM = {
 
 @register("chunk_qa")
 class ChunkQAGenerator(_ChunkItemsGenerator):
-    """Synthesize several question-answer pairs from each chunk (structured output): each pair a new row naming
-    its chunk in ``_parent_ids`` and ``chunk_ids``, with the chunk's file, pages and offsets.
+    """Synthesize several question-answer pairs per chunk (structured output), each a new row naming its chunk.
+
+    The chunk is named in ``_parent_ids`` and ``chunk_ids``; its file, pages and offsets are carried.
 
     As in DataFlow's knowledge-base cleaning pipeline (QA extraction from cleaned chunks, which lifted PubMedQA by
     15-20 points in the paper), but attached to the right chunk by construction (see ``operators.knowledge.qa``).

@@ -8,8 +8,9 @@ from operators.registry import register
 
 @register("chunk_sentences")
 class ChunkSentencesGenerator(_Chunker):
-    """Cut documents at sentence ends and pack whole sentences into chunks of at most ``max_words`` words, the
-    last ``overlap_sentences`` sentences of a chunk repeated at the start of the next.
+    """Cut documents at sentence ends and pack whole sentences into chunks of at most ``max_words`` words.
+
+    The last ``overlap_sentences`` sentences of a chunk are repeated at the start of the next.
 
     Sentences end at ``.``, ``!`` or ``?`` before a capital or a digit (not after common abbreviations), at blank
     lines and before list items, table rows and headings; a sentence longer than ``max_words`` is cut into word

@@ -8,8 +8,9 @@ from operators.registry import register
 
 @register("chunk_structure")
 class ChunkStructureGenerator(_Chunker):
-    """Cut documents at their headings (from the PDF outline, HTML ``<h1>``-``<h6>``, DOCX heading styles, Markdown
-    ``#``): a chunk per section, a section longer than ``max_words`` packed by sentences.
+    """Cut documents at their headings: a chunk per section, a section longer than ``max_words`` packed by sentences.
+
+    Headings come from the PDF outline, HTML ``<h1>``-``<h6>``, DOCX heading styles and Markdown ``#`` lines.
 
     Each chunk's ``section`` column holds its heading path ("Chapter > Section"), so a question generated from it
     can be told where in the document it comes from. Sections of fewer than ``min_words`` words (a heading followed

@@ -9,8 +9,9 @@ from operators.registry import register
 
 @register("flatten_qa")
 class FlattenQARefiner(Refiner):
-    """Turn QA rows into instruction-tuning rows: ``instruction`` (the question), ``input`` (the context, or empty)
-    and ``output`` (the answer), the Alpaca layout most SFT trainers read.
+    """Turn QA rows into instruction-tuning rows: instruction (question), input (context or empty), output (answer).
+
+    The Alpaca layout most SFT trainers read.
 
     With ``include_context`` the chunk the pair came from becomes the input (reading-comprehension style); without
     it the model must learn the fact itself (closed-book, as in DataFlow's knowledge extraction output).

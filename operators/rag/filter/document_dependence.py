@@ -16,8 +16,9 @@ from operators.registry import register
 
 @register("document_dependence")
 class DocumentDependenceFilter(Filter):
-    """Keep a question only if it needs its document: the model answers it wrong without the document and right
-    with it (answers scored by SQuAD token F1 against the reference).
+    """Keep a question only if it needs its document: answered wrong without it and right with it.
+
+    Answers are scored by SQuAD token F1 against the reference.
 
     Two calls per row, both kept on the row (``closed_book_answer``, ``open_book_answer``) with their F1.
     Rejections: ``answerable_without_document`` (closed-book F1 above ``max_closed_book_f1``: the model knew or

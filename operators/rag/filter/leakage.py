@@ -26,9 +26,11 @@ def _longest_shared_run(question: str | None, context: str | None) -> int:
 
 @register("leakage")
 class LeakageFilter(Filter):
-    """Reject questions that give their answer away: ``answer_in_question`` (the normalised answer occurs in the
-    question) and ``question_copies_context`` (the question copies more than ``max_copied_words`` consecutive words
-    of its context, so a lexical search finds the passage and the answer beside it without any reasoning).
+    """Reject questions that give their answer away or copy their context.
+
+    Rules: ``answer_in_question`` (the normalised answer occurs in the question) and ``question_copies_context``
+    (the question copies more than ``max_copied_words`` consecutive words of its context, so a lexical search
+    finds the passage and the answer beside it without any reasoning).
     """
 
     row_local = True

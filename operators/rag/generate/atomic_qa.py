@@ -36,8 +36,10 @@ ATOMIC_ITEM = {
 
 @register("atomic_qa")
 class AtomicQAGenerator(_ChunkItemsGenerator):
-    """Synthesize atomic search tasks from a chunk: an identifier (what the passage is about), a conclusion it
-    states, and a verifiable question whose short answer is the conclusion's key value.
+    """Synthesize atomic search tasks from a chunk: identifier, conclusion, verifiable question, short answer.
+
+    The identifier is what the passage is about, the conclusion a fact it states, and the question's short answer
+    is the conclusion's key value.
 
     The first step of DataFlow's agentic RAG pipeline (after WebSailor/TaskCraft-style atomic tasks); the tasks
     are then kept only if they need the document (``document_dependence``), survive the ``leakage`` and

@@ -35,8 +35,10 @@ DEPTH_SCHEMA = {
 
 @register("depth_expand")
 class DepthExpandGenerator(Generator):
-    """Deepen questions over ``rounds`` rounds: each round replaces the entity a question names by a description
-    taken from another chunk that mentions it, so answering needs one more hop; every hop is checked.
+    """Deepen questions over ``rounds`` rounds, one checked hop per round through a chunk that links the entity.
+
+    Each round replaces the entity a question names by a description taken from another chunk that mentions it,
+    so answering needs one more hop.
 
     Takes the questions and the chunk table (second input). A round looks for a chunk, not yet used by the
     question, that mentions its identifier; the LLM rewrites the question through that chunk's fact. The hop is

@@ -36,8 +36,7 @@ WIDTH_SCHEMA = {
 
 @register("width_expand")
 class WidthExpandGenerator(Generator):
-    """Merge pairs of QA rows of the same document into one compound question that asks for both answers,
-    checked for consistency.
+    """Merge pairs of QA rows of one document into a compound question asking for both answers, checked.
 
     Rows are paired in order within each ``_source_file`` (1st with 2nd, 3rd with 4th...). The LLM writes the
     compound question and restates the answers it asks for; the pair is kept only if those match the originals

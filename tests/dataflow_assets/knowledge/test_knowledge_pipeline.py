@@ -27,6 +27,7 @@ def documents(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_knowledge_materializes_and_rows_lead_back_to_file_page_and_offsets(documents, tmp_path, instance) -> None:
     root = tmp_path / "delta"
     pipeline = KnowledgePipeline(documents)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
+import pytest
 
 from dataflow_assets.rag.agentic_rag import AgenticRagPipeline
 from dataflow_assets.runner import materialize_pipeline
@@ -16,6 +17,7 @@ from resources.retriever.resource import RetrieverResource
 from tests.rag_support import DocumentModel, HashingEmbedder
 
 
+@pytest.mark.slow
 def test_agentic_rag_materializes_checked_questions_over_an_index_asset(tmp_path: Path, instance) -> None:
     root = tmp_path / "delta"
     embedder = HashingEmbedder()
