@@ -16,7 +16,8 @@ from dataflow_assets.lineage import row_lineage
 from dataflow_assets.runner import materialize_pipeline
 from operators.sources.documents import DocumentSource
 from resources.delta_store import DeltaStore
-from tests.rag_support import DocumentModel, HashingEmbedder
+from resources.llm.resource import LLMResource
+from tests.rag_support import DocumentModel, HashingEmbedder, real_embedder
 
 
 @pytest.fixture
@@ -52,3 +53,25 @@ def test_knowledge_materializes_and_rows_lead_back_to_file_page_and_offsets(docu
     document_text = "\n\n".join(pages.sort("page")["text"])
     assert document_text[chunk["start"][0] : chunk["end"][0]] == chunk["chunk"][0]
     assert row["output"] in document_text[row["start"] : row["end"]]
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+def test_knowledge_end_to_end_with_the_embedded_model(tmp_path, instance) -> None:
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    for name in ("footbridge.md", "lighthouse.html"):
+        shutil.copy(SAMPLE_DOCUMENTS / name, folder)
+    resources = {
+        "llm": LLMResource(backend="local", cache_path=str(tmp_path / "llm.sqlite")),
+        "embedder": real_embedder(tmp_path),
+    }
+    summary = materialize_pipeline(
+        KnowledgePipeline(folder), root=tmp_path / "delta", instance=instance, resources=resources
+    )
+
+    steps = {s.asset.split("/")[1]: s for s in summary.steps}
+    assert steps["documents"].rows_out == 2 and steps["chunks"].rows_out >= 4
+    for name in ("cleaned", "checked"):  # every row is kept or rejected with a reason, none lost
+        assert steps[name].rows_in == steps[name].rows_out + sum(steps[name].removed_by_reason.values())
+    assert steps["qa"].rows_out + sum(steps["qa"].removed_by_reason.values()) > 0

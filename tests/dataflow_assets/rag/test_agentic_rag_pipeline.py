@@ -4,17 +4,20 @@ reused when the chunks are unchanged."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 import pytest
 
+from dataflow_assets.knowledge.samples import SAMPLE_DOCUMENTS
 from dataflow_assets.rag.agentic_rag import AgenticRagPipeline
 from dataflow_assets.runner import materialize_pipeline
 from resources.delta_store import DeltaStore
+from resources.llm.resource import LLMResource
 from resources.retriever.resource import RetrieverResource
-from tests.rag_support import DocumentModel, HashingEmbedder
+from tests.rag_support import DocumentModel, HashingEmbedder, real_embedder
 
 
 @pytest.mark.slow
@@ -50,3 +53,28 @@ def test_agentic_rag_materializes_checked_questions_over_an_index_asset(tmp_path
     metadata = {k: getattr(v, "value", v) for k, v in event.asset_materialization.metadata.items()}
     assert (metadata["dataflow/retriever/builds"], metadata["dataflow/retriever/reused"]) == (0, 1)
     assert metadata["dataflow/retriever/passages_embedded"] == 0
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+def test_agentic_rag_end_to_end_with_the_embedded_model(tmp_path: Path, instance) -> None:
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    for name in ("footbridge.md", "lighthouse.html", "harbour.txt"):
+        shutil.copy(SAMPLE_DOCUMENTS / name, folder)
+    root = tmp_path / "delta"
+    resources = {
+        "llm": LLMResource(backend="local", cache_path=str(tmp_path / "llm.sqlite")),
+        "embedder": real_embedder(tmp_path),
+        "retriever": RetrieverResource(index_root=str(root / "_indexes")),
+    }
+    summary = materialize_pipeline(
+        AgenticRagPipeline(folder, depth_rounds=1), root=root, instance=instance, resources=resources
+    )
+
+    steps = {s.asset.split("/")[1]: s for s in summary.steps}
+    index = pl.read_delta(DeltaStore(root).uri(["agentic_rag", "index"]))
+    assert index["index_embedder"][0].startswith("sentence-transformers:all-MiniLM-L6-v2")
+    for name in ("screened", "dependent", "retrievable"):
+        assert steps[name].rows_in == steps[name].rows_out + sum(steps[name].removed_by_reason.values())
+    assert "agentic_rag/questions" in {s.asset for s in summary.steps}
