@@ -31,12 +31,13 @@ class KnowledgePipeline(Pipeline):
         super().__init__()
         self.documents = DocumentSource(path=str(data_dir), partitioned=True)
         self.chunks = ChunkStructureGenerator(max_words=180)
-        self.cleaned = CleanChunkRefiner()
-        self.qa = ChunkQAGenerator(count=2)
-        self.multihop = MultihopQAGenerator(hops=2, count=1)
+        # Token limits sized to 180-word chunks (about 250 tokens): a cleaned chunk is no longer than the raw one.
+        self.cleaned = CleanChunkRefiner(max_tokens=384)
+        self.qa = ChunkQAGenerator(count=2, max_tokens=256)
+        self.multihop = MultihopQAGenerator(hops=2, count=1, max_tokens=256)
         self.questions = ConcatRowsRefiner()
         self.support = Sequential(LexicalSupportEvaluator(), EmbeddingSupportEvaluator())
-        self.checked = SupportJudgeFilter()
+        self.checked = SupportJudgeFilter(max_tokens=128)
         self.sft = FlattenQARefiner()
 
     def forward(self):

@@ -60,7 +60,7 @@ def test_agentic_rag_materializes_checked_questions_over_an_index_asset(tmp_path
 def test_agentic_rag_end_to_end_with_the_embedded_model(tmp_path: Path, instance) -> None:
     folder = tmp_path / "documents"
     folder.mkdir()
-    for name in ("footbridge.md", "lighthouse.html", "harbour.txt"):
+    for name in ("footbridge.md", "harbour.txt"):
         shutil.copy(SAMPLE_DOCUMENTS / name, folder)
     root = tmp_path / "delta"
     resources = {
