@@ -1,9 +1,9 @@
 """Retrieval benchmark: recall@k of BM25, dense and hybrid search, embeddings per second, index build and query
 throughput, on a labelled set built from real manuals.
 
-Corpus: the HTML and PDF manuals Debian installs under ``/usr/share/doc`` (valgrind, shared-mime-info,
-libtasn1), read by ``DocumentSource`` and cut by ``ChunkSentencesGenerator`` into passages of at most 80 words;
-``--passages`` of them are kept (a seeded sample). Labels by the inverse cloze task (Lee, Chang and Toutanova,
+Corpus: manuals Debian installs under ``/usr/share/doc`` (valgrind's HTML manual, the shared-mime-info and
+libtasn1 PDFs), read by ``DocumentSource`` and cut by ``ChunkSentencesGenerator`` into passages of at most 80
+words; ``--passages`` of them are kept (a seeded sample). Labels by the inverse cloze task (Lee, Chang and Toutanova,
 ACL 2019): for ``--queries`` passages of at least three sentences, one sentence of 8 to 40 words (not the first)
 becomes the query and is *removed* from the indexed passage, so the passage can only be found through its context,
 not by matching the sentence itself. Relevant: that one passage.
@@ -43,8 +43,8 @@ from resources.retriever.resource import RetrieverResource
 RESULTS = Path(__file__).parent / "results"
 MANUALS = [
     "/usr/share/doc/valgrind/html",
-    "/usr/share/doc/shared-mime-info",
-    "/usr/share/doc/libtasn1-doc",
+    "/usr/share/doc/shared-mime-info/shared-mime-info-spec.pdf",  # not its HTML twin: duplicate passages blur labels
+    "/usr/share/doc/libtasn1-doc/libtasn1.pdf",
 ]
 
 
@@ -85,7 +85,8 @@ def passages(limit: int, seed: int) -> list[str]:
         )
     with tempfile.TemporaryDirectory() as tmp:
         for number, folder in enumerate(folders):
-            for file in sorted(p for p in folder.rglob("*") if p.suffix in (".html", ".htm", ".pdf") and p.is_file()):
+            found = folder.rglob("*") if folder.is_dir() else [folder]
+            for file in sorted(p for p in found if p.suffix in (".html", ".htm", ".pdf") and p.is_file()):
                 shutil.copy(file, Path(tmp) / f"{number}-{file.parent.name}-{file.name}")
         source = DocumentSource(path=tmp)
         rows = source.read(source.files(), partition_key=None).rows
@@ -178,7 +179,7 @@ def write(result: dict) -> None:
     lines = [
         "# Retrieval benchmark",
         "",
-        f"{result['passages']:,} passages (at most 80 words, from Debian's valgrind, shared-mime-info and "
+        f"{result['passages']:,} passages (at most 80 words, from Debian's valgrind HTML, shared-mime-info and "
         f"libtasn1 manuals), {result['queries']} inverse-cloze queries (a sentence removed from its passage), "
         f"embedder {result['embedder']}.",
         "",

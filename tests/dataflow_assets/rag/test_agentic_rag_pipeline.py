@@ -75,6 +75,8 @@ def test_agentic_rag_end_to_end_with_the_embedded_model(tmp_path: Path, instance
     steps = {s.asset.split("/")[1]: s for s in summary.steps}
     index = pl.read_delta(DeltaStore(root).uri(["agentic_rag", "index"]))
     assert index["index_embedder"][0].startswith("sentence-transformers:all-MiniLM-L6-v2")
-    for name in ("screened", "dependent", "retrievable"):
+    for name in ("screened", "dependent"):  # every row kept or rejected with a reason, none lost
         assert steps[name].rows_in == steps[name].rows_out + sum(steps[name].removed_by_reason.values())
+    retrievable = steps["retrievable"]  # its rows in also count the index row of its second input
+    assert steps["dependent"].rows_out == retrievable.rows_out + sum(retrievable.removed_by_reason.values())
     assert "agentic_rag/questions" in {s.asset for s in summary.steps}
