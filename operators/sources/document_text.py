@@ -28,7 +28,7 @@ DocumentFormat = Literal["pdf", "html", "docx", "markdown", "text"]
 PAGE_SEPARATOR = "\n\n"
 """What joins two pages in a document's text: offsets (``start``, ``end``, headings) count it."""
 
-_CONTROL_TABLE = dict.fromkeys([*range(0x09), 0x0B, *range(0x0E, 0x20), 0x7F, 0xFFFE, 0xFFFF, 0xAD])
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\xad\ufffe\uffff]")
 """Characters deleted from extracted text: C0 controls but tab and newline, DEL, soft hyphens and PDFium's U+FFFE
 (the mark it leaves where it joined a word hyphenated across lines)."""
 _TRAILING = re.compile(r"[ \t]+(?=\n)")
@@ -96,7 +96,8 @@ def clean(text: str) -> str:
     """Whitespace and control characters normalised; nothing else changes. Each pass runs only when its target
     occurs (a containment test is a fast C scan), so clean text costs little more than one copy."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\u00a0", " ")
-    text = text.translate(_CONTROL_TABLE)
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("", text)
     if " \n" in text or "\t\n" in text:
         text = _TRAILING.sub("", text)
     if "\n\n\n" in text:
@@ -139,7 +140,7 @@ def _pdf(path: Path, data: bytes) -> Extracted:
             textpage.close()
             page.close()
         outline = [(item.level + 1, clean(item.get_title()), _dest_page(item)) for item in pdf.get_toc()]
-        title = clean(pdf.get_metadata_dict().get("Title", ""))
+        title = clean(pdf.get_metadata_value("Title") or "")
     finally:
         pdf.close()
     extracted = Extracted(title="", pages=[Page(number, text) for number, text in texts], problems=problems)
@@ -150,7 +151,7 @@ def _pdf(path: Path, data: bytes) -> Extracted:
 
 def _page_problem(page, number: int, text: str, pdfium_c) -> Problem | None:
     if text:
-        if max(text) < "\ue000":  # no private-use glyph and no U+FFFD: the common case, one C scan
+        if _GARBLED.search(text) is None:  # the common case: one scan, no list
             return None
         garbled = len(_GARBLED.findall(text))
         visible = len(text) - text.count(" ") - text.count("\n")
