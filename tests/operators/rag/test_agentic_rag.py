@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from operators.rag.answers import exact_match, f1, normalize
-from operators.rag.evaluate.answer_match import AnswerMatchEvaluator
+from operators.rag.evaluate.answer_f1 import AnswerF1Evaluator
 from operators.rag.filter.difficulty import DifficultyFilter
 from operators.rag.filter.document_dependence import DocumentDependenceFilter
 from operators.rag.filter.leakage import LeakageFilter
@@ -39,9 +39,9 @@ def test_normalisation_drops_articles_punctuation_and_case() -> None:
     assert normalize("An  Old, the LIGHT-house.") == "old lighthouse"
 
 
-def test_answer_match_scores_each_row() -> None:
+def test_answer_f1_scores_each_row() -> None:
     rows = pl.DataFrame({"_row_id": ["a", "b"], "prediction": ["31 metres", "about 31"], "answer": ["31 metres"] * 2})
-    out = AnswerMatchEvaluator().run(rows).kept
+    out = AnswerF1Evaluator().run(rows).kept
     assert out.select("answer_em", "answer_f1").rows() == [(1.0, 1.0), (0.0, 0.5)]
 
 

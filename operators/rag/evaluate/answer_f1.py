@@ -7,12 +7,14 @@ from operators.rag.answers import exact_match, f1
 from operators.registry import register
 
 
-@register("answer_match")
-class AnswerMatchEvaluator(Evaluator):
+@register("answer_f1")
+class AnswerF1Evaluator(Evaluator):
     """Score predicted answers against references: exact match and token F1 after SQuAD normalisation.
 
     The reference column may hold a string or a list of acceptable answers (the best match counts). A null
-    prediction scores 0. This is the metric of SQuAD, HotpotQA and DataFlow's agentic RAG evaluation.
+    prediction scores 0. This is the metric of SQuAD, HotpotQA and DataFlow's agentic RAG evaluation; unlike
+    ``answer_match`` (one final answer matched exactly, by option letter or mathematically) it gives partial credit
+    for token overlap, as short free-text answers need.
     """
 
     references = ("Rajpurkar et al. 2016, SQuAD, arXiv:1606.05250",)
