@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from dataflow_assets.cli import app
 from dataflow_assets.definitions import executor
+from dataflow_assets.pipelines import pipeline_names
 from operators.errors import DataflowError
 from resources.delta_store import DeltaStore
 
@@ -106,7 +107,7 @@ def test_errors_are_one_line_and_a_hint_unless_debug(env):
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         "error: no pipeline named 'nope'",
-        "  hint: known pipelines: demo, text_pretrain, text_sft",
+        f"  hint: known pipelines: {', '.join(pipeline_names())}",
     ]
     assert "Traceback" not in result.stdout + result.stderr
     debug = dataflow("--debug", "run", "nope", env=env)
