@@ -60,16 +60,31 @@ class BuiltPipelines:
 def compile_discovered(names: Iterable[str] | None = None) -> BuiltPipelines:
     """Compile the named pipelines (default: every discovered one), each on its own: one that fails is reported."""
     found = discover_pipelines()
-    problems = list(found.problems) + list(discover_engines().problems)
+    engines = discover_engines()
+    problems = list(found.problems) + list(engines.problems)
     compiled = []
     for name in names if names is not None else sorted(found.pipelines):
+        where = f"{found.domains.get(name, '?')}/{name}"
         try:
-            compiled.append(compile_pipeline(get_pipeline(name)))
+            pipeline = compile_pipeline(get_pipeline(name))
         except Exception as error:  # one broken pipeline must not take the code location down
             hint = error.hint if isinstance(error, DataflowError) and error.hint else "dataflow --debug run " + name
             cause = error.args[0] if isinstance(error, DataflowError) else describe_failure(error)
-            problems.append(DomainProblem(f"{found.domains.get(name, '?')}/{name}", cause, hint))
+            problems.append(DomainProblem(where, cause, hint))
+            continue
+        missing = missing_engines(pipeline, set(engines.engines))
+        if missing:  # Dagster would refuse the whole code location for one asset's unknown resource key
+            cause = f"needs the engine(s) {', '.join(missing)}, which no installed resources package provides"
+            problems.append(DomainProblem(where, cause, "install the extra that carries the engine, or add it"))
+            continue
+        compiled.append(pipeline)
     return BuiltPipelines(compiled, problems)
+
+
+def missing_engines(pipeline: CompiledPipeline, engines: set[str]) -> list[str]:
+    """The resource keys ``pipeline``'s assets require that neither the IO manager nor a discovered engine has."""
+    required = {key for asset in pipeline.assets for key in asset.required_resource_keys}
+    return sorted(required - engines - {IO_MANAGER_KEY})
 
 
 def build_definitions(

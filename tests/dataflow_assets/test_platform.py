@@ -113,7 +113,36 @@ def broken(tmp_path) -> Path:
         "from operators.domains import DomainSpec\n"
         "DOMAIN = DomainSpec(name='needy', description='x', requires=('no_such_module_xyz',), extra='needy')\n"
     )
+    teleport = root / "dataflow_assets" / "teleport"
+    teleport.mkdir(parents=True)
+    (teleport / "__init__.py").write_text("")
+    (teleport / "pipe.py").write_text(TELEPORT_PIPELINE)
     return root
+
+
+TELEPORT_PIPELINE = """
+from typing import ClassVar
+
+from dataflow_assets.general.demo import SAMPLE_DATA
+from operators import FileSource, NormalizeTextRefiner, Pipeline
+
+
+class TeleportRefiner(NormalizeTextRefiner):
+    engines: ClassVar[tuple[str, ...]] = ("teleporter",)
+
+
+class TeleportPipeline(Pipeline):
+    group = "teleport"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raw = FileSource(path=str(SAMPLE_DATA), pattern="*.jsonl", columns={"text": "string"})
+        self.beam = TeleportRefiner()
+
+    def forward(self):
+        return self.beam(self.raw())
+"""
+"""A pipeline whose step needs an engine that no resources package provides."""
 
 
 def test_a_broken_domain_is_reported_in_one_line_and_everything_else_works(broken, tmp_path):
@@ -140,6 +169,10 @@ def test_a_broken_domain_is_reported_in_one_line_and_everything_else_works(broke
     )
     assert validate.returncode == 0, validate.stdout + validate.stderr
     assert "domain 'crashing' left out" in validate.stderr + validate.stdout
+    assert (
+        "domain 'teleport/teleport' left out: needs the engine(s) teleporter, which no installed resources package "
+        "provides" in validate.stderr + validate.stdout
+    )
 
 
 def test_ops_builds_no_pipeline(monkeypatch):
