@@ -238,7 +238,11 @@ def _step_asset(
                 result = node.step.run(frames, engines, history=history)
             else:
                 result = node.step.run(frames, engines)
-        metadata: dict[str, object] = {"dataflow/rows_in": sum(f.height for f in frames)}
+        # rows_in counts the rows the step works on (its first input); a second input (the other side of a join,
+        # a reference dataset) is reported on its own, so that rows_in - rows_out stays the rows the step removed.
+        metadata: dict[str, object] = {"dataflow/rows_in": frames[0].height}
+        if len(frames) > 1:
+            metadata["dataflow/rows_in_by_input"] = dg.MetadataValue.json([f.height for f in frames])
         for name, engine in engines.items():
             after = engine_usage(engine)
             spent = after.since(before[name]) if after is not None and before[name] is not None else None

@@ -1,6 +1,7 @@
 """Real Dagster runs on real Delta tables: the demo pipeline end to end, counts, metadata, partitions, staleness."""
 
 import json
+from typing import ClassVar
 
 import dagster as dg
 import polars as pl
@@ -12,7 +13,7 @@ from deltalake import DeltaTable
 from dataflow_assets.compiler import compile_pipeline
 from dataflow_assets.general.demo import DemoPipeline
 from dataflow_assets.runner import materialize_pipeline
-from operators import ColumnExpressionRefiner
+from operators import ColumnExpressionRefiner, FileSource, Generator, Pipeline, WordCountFilter
 from operators.errors import DataflowError
 from resources.delta_io import DeltaIOManager
 from resources.delta_store import DeltaStore
@@ -196,3 +197,36 @@ def test_every_step_is_checked_and_a_failed_blocking_check_stops_the_flow(shards
     with pytest.raises(DataflowError, match="text_present"):
         materialize_pipeline(broken, root=delta_root / "broken", instance=instance)
     assert not (delta_root / "broken" / "demo" / "dedup").exists()
+
+
+class KeepFirstDatasetGenerator(Generator):
+    """Copies the rows of its first input (the second one is only read): a two-input step for the test below."""
+
+    inputs: ClassVar[int | None] = 2
+
+    def generate(self, df: pl.DataFrame, other: pl.DataFrame) -> pl.DataFrame:
+        return df
+
+
+class TwoInputPipeline(Pipeline):
+    group = "two_inputs"
+
+    def __init__(self, data_dir) -> None:
+        super().__init__()
+        self.raw = FileSource(path=str(data_dir), pattern="*.jsonl", columns={"text": "string"})
+        self.quality = WordCountFilter(min_words=8)
+        self.joined = KeepFirstDatasetGenerator()
+
+    def forward(self):
+        raw = self.raw()
+        return self.joined(self.quality(raw), raw)
+
+
+def test_rows_in_of_a_two_input_step_counts_its_first_input(shards, delta_root, instance):
+    summary = materialize_pipeline(TwoInputPipeline(shards), root=delta_root, instance=instance)
+    steps = {s.asset: s for s in summary.steps}
+    kept, raw = read(delta_root, "two_inputs", "quality"), read(delta_root, "two_inputs", "raw")
+    assert kept.height < raw.height
+    assert steps["two_inputs/joined"].rows_in == kept.height == steps["two_inputs/joined"].rows_out
+    event = instance.get_latest_materialization_event(dg.AssetKey(["two_inputs", "joined"]))
+    assert event.asset_materialization.metadata["dataflow/rows_in_by_input"].value == [kept.height, raw.height]
