@@ -2,11 +2,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import polars as pl
 from pydantic import Field
 
-from operators.base import Category, OpResult, Write
-from operators.columns import PARENT_IDS, ROW_ID
+from operators.base import Category, Write
 from operators.llm.base import AnswerError, LLMOperator
 from operators.llm.prompt import PromptTemplate
 from operators.llm.protocol import LLMResult
@@ -44,7 +42,3 @@ class MathCotAnswerGenerator(LLMOperator):
         if not text:
             raise AnswerError("empty solution")
         return {output_key: text}
-
-    def decide(self, answered: pl.DataFrame, keys: dict[str, str]) -> OpResult:
-        # The question is the parent, even when it was itself generated (its own _parent_ids name its seed).
-        return OpResult(kept=answered.with_columns(pl.concat_list(pl.col(ROW_ID)).alias(PARENT_IDS)))
