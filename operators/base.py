@@ -167,7 +167,8 @@ class Operator(BaseModel):
     new_rows: ClassVar[bool] = False
     """True when the output rows are new rows with new ids (a generator of rows), not the input rows."""
     engines: ClassVar[tuple[str, ...]] = ()
-    """Engines ``run`` needs as keyword arguments, e.g. ``("llm",)``; a pipeline step gets them from resources."""
+    """Engines ``run`` may take as keyword arguments, e.g. ``("llm",)``; a pipeline step gets them from resources
+    (those of :meth:`needed_engines`)."""
     history: ClassVar[str | None] = None
     """A side table of the step's own earlier output that ``run`` takes as ``history=`` (a LazyFrame over the
     partitions not being written), so that a new partition is judged against the ones already done without
@@ -240,6 +241,12 @@ class Operator(BaseModel):
     def output_columns(self, available: list[str], keys: dict[str, str]) -> list[str]:
         """Columns of the output; by default the input's plus what the operator writes."""
         return available + [c for c in self.writes(keys) if c not in available]
+
+    def needed_engines(self) -> tuple[str, ...]:
+        """The engines this instance's step asks for: ``engines``, less any its parameters make unnecessary (an
+        operator whose engine is optional overrides this, so that a step without it compiles without the
+        resource)."""
+        return self.engines
 
     def fingerprint(self, keys: dict[str, str]) -> str:
         """Hash of everything that decides the output: class, class version, parameters and keys.
@@ -481,7 +488,7 @@ class BoundOperator:
 
     @property
     def engines(self) -> tuple[str, ...]:
-        return self.op.engines
+        return self.op.needed_engines()
 
     @property
     def filters_rows(self) -> bool:
@@ -528,13 +535,13 @@ class BoundOperator:
         history: pl.LazyFrame | None = None,
     ) -> OpResult:
         given = engines or {}
-        missing = [name for name in self.op.engines if name not in given]
+        missing = [name for name in self.engines if name not in given]
         if missing:
             raise DataflowError(
                 f"{type(self.op).__name__} needs the engine(s) {missing}",
                 hint="pass them to run(), or declare the resource in the Dagster definitions",
             )
-        extra: dict[str, Any] = {name: given[name] for name in self.op.engines}
+        extra: dict[str, Any] = {name: given[name] for name in self.engines}
         if self.op.history is not None:
             extra["history"] = history
         return self.op.run(*frames, **extra, **self.keys)

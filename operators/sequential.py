@@ -102,7 +102,7 @@ class Sequential:
         parts: list[tuple[str, Callable[[pl.DataFrame], OpResult]]] = []
         fused: list[BoundOperator] = []
         for step in self.steps:
-            if isinstance(step.op, Filter) and step.op.row_local and not step.op.engines:
+            if isinstance(step.op, Filter) and step.op.row_local and not step.engines:
                 fused.append(step)
                 continue
             if fused:

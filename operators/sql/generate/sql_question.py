@@ -67,10 +67,9 @@ class SqlQuestionGenerator(LLMOperator):
     )
     max_tokens: int = Field(768, ge=1, description="Most tokens to generate per answer")
 
-    def model_post_init(self, context: Any) -> None:
+    def needed_engines(self) -> tuple[str, ...]:
         # The embedder is needed only to pick by embedding: without it the step asks for the LLM alone.
-        if self.pick == "first":
-            object.__setattr__(self, "engines", ("llm",))
+        return self.engines if self.pick == "embedding" else ("llm",)
 
     def reads(self, keys: dict[str, str]) -> list[str]:
         return [c for c in super().reads(keys) if c not in ("candidates", "styles")]

@@ -118,7 +118,8 @@ def test_question_generation_keeps_the_candidate_closest_to_the_others(questions
     assert "formal, colloquial, imperative, interrogative" in llm.prompts[0]
     first = SqlQuestionGenerator(pick="first").run(questions.drop("question", "evidence"), llm=llm).kept
     assert first["question"][0] == CANDIDATES[0]["question"]
-    assert SqlQuestionGenerator(pick="first").engines == ("llm",)
+    assert SqlQuestionGenerator(pick="first").needed_engines() == ("llm",)
+    assert SqlQuestionGenerator().bind({}).engines == ("llm", "embedder")
     assert SqlQuestionGenerator().engines == ("llm", "embedder")
 
 
