@@ -3,8 +3,9 @@
 They describe an invented coastal town, Port Almerin, so that a model cannot answer questions about them from
 memory: the agentic RAG filters keep a question only when the document is needed to answer it. Facts are spread
 over the files so that multi-hop questions have something to link (the lighthouse keeper of the HTML page is the
-engineer of the bridge in the Markdown file...). ``python -m dataflow_assets.knowledge.samples`` rewrites the files
-(PDF by ``pdf_writer``, DOCX by python-docx); the files are committed so that nothing is generated at run time.
+engineer of the bridge in the Markdown file...). The HTML, Markdown and text files are written by hand;
+``python -m dataflow_assets.knowledge.samples`` rewrites the two binary ones from the text below (PDF by
+``pdf_writer``, DOCX by python-docx). All are committed, so that nothing is generated at run time.
 """
 
 from __future__ import annotations
@@ -36,61 +37,6 @@ TIDES = {
     ],
 }
 
-LIGHTHOUSE_HTML = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>The Almerin Head Lighthouse</title></head>
-<body>
-<nav><a href="/">Home</a> · <a href="/visit">Visit</a> · <a href="/shop">Shop</a></nav>
-<main><article>
-<h1>The Almerin Head Lighthouse</h1>
-<p>The lighthouse on Almerin Head was first lit on 3 November 1859. Its tower is 31 metres tall and built of
-granite quarried at Colm Ridge, twelve kilometres inland.</p>
-<h2>Keepers</h2>
-<p>The first principal keeper was Tobias Rennick, who served for twenty-six years. Rennick later designed the
-iron footbridge over the Veskel at Tarn Ferry.</p>
-<p>The light was automated in 1994, and the last keeper, Mara Quell, moved to the keeper's cottage museum.</p>
-<h2>The light</h2>
-<p>The lantern shows two white flashes every fifteen seconds. Its range in clear weather is 22 nautical miles.</p>
-<table>
-<tr><th>Year</th><th>Light source</th><th>Range (nautical miles)</th></tr>
-<tr><td>1859</td><td>Oil lamp</td><td>14</td></tr>
-<tr><td>1921</td><td>Paraffin vapour</td><td>18</td></tr>
-<tr><td>1994</td><td>Electric lamp</td><td>22</td></tr>
-</table>
-</article></main>
-<footer><p>© Almerin Heritage Trust. All rights reserved.</p></footer>
-</body></html>
-"""
-
-BRIDGE_MD = """# The Tarn Ferry footbridge
-
-The footbridge at Tarn Ferry crosses the Veskel three kilometres above Port Almerin. It replaced the rope ferry
-that gave the village its name.
-
-## Design
-
-The bridge was designed by Tobias Rennick and opened in 1889. It is a wrought-iron truss with a main span of
-64 metres, resting on two stone piers.
-
-## Repairs
-
-The Grey Horse bore damaged the eastern pier in 1931. Engineers rebuilt the pier with a concrete footing and
-raised the deck by 0.8 metres so that the bore passes beneath it.
-
-```
-Main span: 64 m
-Deck height above spring high water: 3.4 m
-```
-"""
-
-HARBOUR_TXT = """Port Almerin harbour notes
-
-The fishing fleet of Port Almerin numbered sixty boats in 1900 and lands mostly crab and mackerel today.
-The fish market opens at five in the morning from April to October.
-
-The harbour's inner basin was dredged in 1962 to a depth of 3.5 metres below chart datum.
-Boats may not anchor in the fairway between the north mole and the Almerin Head light.
-"""
-
 GLACIER_DOC = {
     "title": "The Colm Ridge quarry",
     "sections": [
@@ -117,7 +63,7 @@ GLACIER_DOC = {
 
 
 def write_samples(folder: Path = SAMPLE_DOCUMENTS) -> list[Path]:
-    """Write the sample documents into ``folder`` and return their paths."""
+    """Write the binary sample documents (PDF, DOCX) into ``folder`` and return their paths."""
     import docx
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -133,12 +79,6 @@ def write_samples(folder: Path = SAMPLE_DOCUMENTS) -> list[Path]:
         ],
         title="Tides at Port Almerin",
     )
-    html = folder / "lighthouse.html"
-    html.write_text(LIGHTHOUSE_HTML, encoding="utf-8")
-    markdown = folder / "footbridge.md"
-    markdown.write_text(BRIDGE_MD, encoding="utf-8")
-    text = folder / "harbour.txt"
-    text.write_text(HARBOUR_TXT, encoding="utf-8")
     document = docx.Document()
     document.core_properties.title = GLACIER_DOC["title"]
     document.add_heading(GLACIER_DOC["title"], level=0)
@@ -154,7 +94,7 @@ def write_samples(folder: Path = SAMPLE_DOCUMENTS) -> list[Path]:
     document_path = folder / "quarry.docx"
     document.core_properties.created = document.core_properties.modified = datetime(2025, 1, 1)
     document.save(document_path)
-    return [pdf, html, document_path, markdown, text]
+    return [pdf, document_path]
 
 
 if __name__ == "__main__":
