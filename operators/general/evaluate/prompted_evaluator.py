@@ -21,6 +21,10 @@ class PromptedEvaluator(LLMOperator):
 
     category: ClassVar[Category] = Category.EVALUATE
     output_dtypes: ClassVar[dict[str, pl.DataType]] = {"score_key": pl.Float64(), "rationale_key": pl.String()}
+    score_type: ClassVar[str] = "number"
+    """The score's JSON type: ``number``, or ``integer`` for a scale of whole points (a fraction is unusable)."""
+    rationale_field: ClassVar[str] = "rationale"
+    """The answer's field that says why."""
 
     min_score: float = Field(1, description="Lowest valid score")
     max_score: float = Field(5, description="Highest valid score")
@@ -35,11 +39,23 @@ class PromptedEvaluator(LLMOperator):
         return {
             "type": "object",
             "properties": {
-                "score": {"type": "number", "minimum": self.min_score, "maximum": self.max_score},
-                "rationale": {"type": "string"},
+                "score": {"type": self.score_type, "minimum": self.min_score, "maximum": self.max_score},
+                self.rationale_field: {"type": "string"},
             },
-            "required": ["score", "rationale"],
+            "required": ["score", self.rationale_field],
         }
+
+    def judged(self, result: LLMResult) -> tuple[float, str]:
+        """The answer's score and why, checked against the schema whatever the backend enforced."""
+        answer = result.parsed
+        score = answer.get("score") if isinstance(answer, dict) else None
+        if isinstance(score, bool) or not isinstance(score, int | float):
+            raise AnswerError(f"no {self.score_type} 'score' in the answer")
+        if self.score_type == "integer" and score != int(score):
+            raise AnswerError(f"score {score} is not a whole number")
+        if not self.min_score <= score <= self.max_score:
+            raise AnswerError(f"score {float(score)} outside [{self.min_score}, {self.max_score}]")
+        return float(score), str(answer.get(self.rationale_field, "")).strip()
 
     def parse(
         self,
@@ -49,10 +65,5 @@ class PromptedEvaluator(LLMOperator):
         score_key: Write = "llm_score",
         rationale_key: Write = "llm_rationale",
     ) -> dict[str, Any]:
-        answer = result.parsed
-        if not isinstance(answer, dict) or not isinstance(answer.get("score"), int | float):
-            raise AnswerError("no numeric 'score' in the answer")
-        score = float(answer["score"])
-        if not self.min_score <= score <= self.max_score:
-            raise AnswerError(f"score {score} outside [{self.min_score}, {self.max_score}]")
-        return {score_key: score, rationale_key: str(answer.get("rationale", ""))}
+        score, why = self.judged(result)
+        return {score_key: score, rationale_key: why}
