@@ -9,15 +9,15 @@ from radon.complexity import cc_visit
 from radon.metrics import mi_visit
 
 from operators.base import Evaluator, OpResult, Read, Write
-from operators.code.base import KEY_DOCS
-from operators.code.languages import EXTENSIONS, LANGUAGE, with_language
+from operators.code.base import KEY_DOCS, CodeColumns
+from operators.code.languages import EXTENSIONS, LANGUAGE
 from operators.registry import register
 
 _EXTENSION = {language: extension for extension, language in reversed(EXTENSIONS.items())}
 
 
 @register("code_complexity")
-class CodeComplexityEvaluator(Evaluator):
+class CodeComplexityEvaluator(CodeColumns, Evaluator):
     """Measure cyclomatic complexity (largest and mean per function) and, for Python, the maintainability index.
 
     Python goes through radon (McCabe complexity of every function, method and class block; the
@@ -43,7 +43,7 @@ class CodeComplexityEvaluator(Evaluator):
     max_chars: int = Field(200_000, ge=1, description="Longest code measured; longer rows get nulls")
     default_language: str | None = Field(
         "python", description="Language of rows with neither a language nor a path with a known extension"
-    )
+    )  # CodeColumns' field, defaulting to Python here
 
     def keys(
         self,
@@ -57,13 +57,10 @@ class CodeComplexityEvaluator(Evaluator):
     ) -> None:
         """Key bindings only: the work is in ``run``."""
 
-    def reads(self, keys: dict[str, str]) -> list[str]:
-        return [keys["input_code_key"]]
-
     def run(self, *frames: pl.DataFrame, **keys: str) -> OpResult:
         (df,) = frames
         bound = self.bind_keys(keys)
-        languages = with_language(df, bound, self.default_language)[LANGUAGE]
+        languages = self.prepare(df, bound)[LANGUAGE]
         measured = [
             self._measure(code, language) if code is not None and len(code) <= self.max_chars else (None,) * 3
             for code, language in zip(df[bound["input_code_key"]], languages, strict=True)

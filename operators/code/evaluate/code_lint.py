@@ -11,14 +11,14 @@ import polars as pl
 from pydantic import Field
 
 from operators.base import Evaluator, OpResult, Read, Write
-from operators.code.base import KEY_DOCS
-from operators.code.languages import LANGUAGE, with_language
+from operators.code.base import KEY_DOCS, CodeColumns
+from operators.code.languages import LANGUAGE
 from operators.errors import DataflowError
 from operators.registry import register
 
 
 @register("code_lint")
-class CodeLintEvaluator(Evaluator):
+class CodeLintEvaluator(CodeColumns, Evaluator):
     """Count ruff's lint findings in each Python row: ``lint_findings`` and the rule codes in ``lint_codes``.
 
     One ``ruff check --output-format json --isolated`` run over the batch (each row a file in a temporary
@@ -41,7 +41,7 @@ class CodeLintEvaluator(Evaluator):
     timeout_s: float = Field(120.0, gt=0, description="Seconds the ruff run may take before the step fails")
     default_language: str | None = Field(
         "python", description="Language of rows with neither a language nor a path with a known extension"
-    )
+    )  # CodeColumns' field, defaulting to Python here
 
     def keys(
         self,
@@ -54,13 +54,10 @@ class CodeLintEvaluator(Evaluator):
     ) -> None:
         """Key bindings only: the work is in ``run``."""
 
-    def reads(self, keys: dict[str, str]) -> list[str]:
-        return [keys["input_code_key"]]
-
     def run(self, *frames: pl.DataFrame, **keys: str) -> OpResult:
         (df,) = frames
         bound = self.bind_keys(keys)
-        languages = with_language(df, bound, self.default_language)[LANGUAGE]
+        languages = self.prepare(df, bound)[LANGUAGE]
         codes = df[bound["input_code_key"]].to_list()
         linted = [
             i
