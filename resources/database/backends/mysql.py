@@ -14,8 +14,6 @@ opens, and refused with ``require_unprivileged``. MariaDB stops a recursive CTE 
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from typing import Any
 
@@ -24,16 +22,16 @@ from resources.database.backends.base import (
     Column,
     Deadline,
     ForeignKey,
+    ServerBackend,
     Table,
     drain,
     failed,
     finished,
     first_line,
+    sample_values_sql,
     timed_out,
 )
-from resources.database.urls import DatabaseURL, DatabaseURLError
-
-log = logging.getLogger(__name__)
+from resources.database.urls import DatabaseURLError
 
 PRIVILEGES = ("FILE", "SUPER", "SHUTDOWN", "PROCESS", "RELOAD", "CREATE USER", "GRANT OPTION")
 """Global privileges a Text-to-SQL connection has no use for; any of them is reported."""
@@ -57,16 +55,8 @@ SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()
 """
 
 
-class MySQLBackend:
+class MySQLBackend(ServerBackend):
     dialect = "mysql"
-
-    def __init__(self, url: DatabaseURL, *, timeout_s: float, require_unprivileged: bool) -> None:
-        self.url = url
-        self.identity = url.identity()
-        self.timeout_s = timeout_s
-        self.require_unprivileged = require_unprivileged
-        self._lock = threading.Lock()
-        self._connection: Any = None
 
     def _connect(self) -> Any:
         import pymysql
@@ -110,14 +100,10 @@ class MySQLBackend:
         if not held:
             return
         message = f"{self.identity}: the user holds {', '.join(held)}: it could read or write files or change settings"
-        if self.require_unprivileged:
-            raise DatabaseURLError(message, hint="connect as a user with SELECT on this database only (docs/sql.md)")
-        log.warning("%s; the statement guard is then the only barrier (docs/sql.md: a read-only user)", message)
+        self._privileged(message, who="user")
 
-    def _connected(self) -> Any:
-        if self._connection is None or not self._connection.open:
-            self._connection = self._connect()
-        return self._connection
+    def _is_open(self, connection: Any) -> bool:
+        return connection.open
 
     def run(self, sql: str, *, timeout_s: float, max_rows: int) -> ExecutionResult:
         import pymysql
@@ -161,14 +147,6 @@ class MySQLBackend:
             if not self._connection.open:
                 self._drop()
 
-    def _drop(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            try:
-                connection.close()
-            except Exception:  # the socket may already be gone; the connection is discarded either way
-                log.debug("closing a broken connection to %s failed", self.identity)
-
     def tables(self, *, sample_values: int) -> list[Table]:
         with self._lock:
             connection = self._connected()
@@ -201,14 +179,8 @@ class MySQLBackend:
 
     @staticmethod
     def _samples(cursor: Any, table: str, column: str, limit: int) -> tuple[Any, ...]:
-        cursor.execute(
-            f"SELECT DISTINCT {_quote(column)} FROM {_quote(table)} WHERE {_quote(column)} IS NOT NULL "
-            f"ORDER BY 1 LIMIT {int(limit)}"
-        )
+        cursor.execute(sample_values_sql(table, column, limit, _quote))
         return tuple(row[0] for row in cursor.fetchall())
-
-    def close(self) -> None:
-        self._drop()
 
 
 def _quote(identifier: str) -> str:

@@ -14,8 +14,6 @@ statements). A privileged role is reported when the connection opens, and refuse
 from __future__ import annotations
 
 import itertools
-import logging
-import threading
 import time
 from typing import Any
 
@@ -25,16 +23,17 @@ from resources.database.backends.base import (
     Column,
     Deadline,
     ForeignKey,
+    ServerBackend,
     Table,
     drain,
     failed,
     finished,
     first_line,
+    quote_double,
+    sample_values_sql,
     timed_out,
 )
-from resources.database.urls import DatabaseURL, DatabaseURLError
-
-log = logging.getLogger(__name__)
+from resources.database.urls import DatabaseURLError
 
 PRIVILEGED_ROLES = ("pg_write_server_files", "pg_read_server_files", "pg_execute_server_program")
 
@@ -59,16 +58,8 @@ WHERE n.nspname = current_schema() AND c.relname = %s AND con.contype IN ('p', '
 """
 
 
-class PostgresBackend:
+class PostgresBackend(ServerBackend):
     dialect = "postgres"
-
-    def __init__(self, url: DatabaseURL, *, timeout_s: float, require_unprivileged: bool) -> None:
-        self.url = url
-        self.identity = url.identity()
-        self.timeout_s = timeout_s
-        self.require_unprivileged = require_unprivileged
-        self._lock = threading.Lock()
-        self._connection: Any = None
 
     def _connect(self) -> Any:
         import psycopg
@@ -102,19 +93,22 @@ class PostgresBackend:
         if not powers:
             return
         message = f"{self.identity}: role {row[0]!r} is {', '.join(powers)}: it could write files or change settings"
-        if self.require_unprivileged:
+        try:
+            self._privileged(message, who="role")
+        except DatabaseURLError:
             connection.close()
-            raise DatabaseURLError(message, hint="connect as a role with SELECT only (docs/sql.md)")
-        log.warning("%s; the statement guard is then the only barrier (docs/sql.md: a read-only role)", message)
+            raise
+
+    def _is_open(self, connection: Any) -> bool:
+        return not connection.closed
 
     def run(self, sql: str, *, timeout_s: float, max_rows: int) -> ExecutionResult:
         import psycopg
 
         with self._lock:
-            if self._connection is None or self._connection.closed:
-                self._connection = self._connect()
+            connection = self._connected()
             started = time.monotonic()
-            cursor = self._connection.cursor()
+            cursor = connection.cursor()
             try:
                 stream = cursor.stream(sql, size=FETCH_BATCH)
                 first = list(itertools.islice(stream, FETCH_BATCH))
@@ -150,17 +144,9 @@ class PostgresBackend:
     def _message(self, error: Any) -> str:
         return self.url.scrub(first_line(error))
 
-    def _drop(self) -> None:
-        try:
-            self._connection.close()
-        finally:
-            self._connection = None
-
     def tables(self, *, sample_values: int) -> list[Table]:
         with self._lock:
-            if self._connection is None or self._connection.closed:
-                self._connection = self._connect()
-            connection = self._connection
+            connection = self._connected()
             return [self._table(connection, name, sample_values) for (name,) in connection.execute(_TABLES)]
 
     def _table(self, connection: Any, name: str, sample_values: int) -> Table:
@@ -172,24 +158,10 @@ class PostgresBackend:
                 primary_key = tuple(keys)
             else:
                 foreign_keys.append(ForeignKey(tuple(keys), target, tuple(references)))
-        quoted = _quote(name)
         samples = {
             c.name: tuple(
-                row[0]
-                for row in connection.execute(
-                    f"SELECT DISTINCT {_quote(c.name)} FROM {quoted} WHERE {_quote(c.name)} IS NOT NULL "
-                    f"ORDER BY 1 LIMIT {int(sample_values)}"
-                )
+                row[0] for row in connection.execute(sample_values_sql(name, c.name, sample_values, quote_double))
             )
             for c in (columns if sample_values > 0 else ())
         }
         return Table(name, columns, primary_key, tuple(foreign_keys), samples)
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'

@@ -30,6 +30,8 @@ from resources.database.backends.base import (
     failed,
     finished,
     first_line,
+    quote_double,
+    sample_values_sql,
     timed_out,
 )
 from resources.database.urls import DatabaseURL, DatabaseURLError
@@ -124,7 +126,7 @@ class SQLiteBackend:
             connection.close()
 
     def _table(self, connection: sqlite3.Connection, name: str, sample_values: int) -> Table:
-        quoted = _quote(name)
+        quoted = quote_double(name)
         info = connection.execute(f"PRAGMA table_info({quoted})").fetchall()
         columns = tuple(Column(row[1], row[2] or "", bool(row[3]) or row[5] > 0) for row in info)
         primary_key = tuple(row[1] for row in sorted((r for r in info if r[5] > 0), key=lambda r: r[5]))
@@ -137,11 +139,7 @@ class SQLiteBackend:
         )
         samples = {
             column.name: tuple(
-                row[0]
-                for row in connection.execute(
-                    f"SELECT DISTINCT {_quote(column.name)} FROM {quoted} "
-                    f"WHERE {_quote(column.name)} IS NOT NULL ORDER BY 1 LIMIT {int(sample_values)}"
-                )
+                row[0] for row in connection.execute(sample_values_sql(name, column.name, sample_values, quote_double))
             )
             for column in (columns if sample_values > 0 else ())
         }
@@ -149,7 +147,3 @@ class SQLiteBackend:
 
     def close(self) -> None:
         self._connection.close()
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
