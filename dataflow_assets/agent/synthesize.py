@@ -42,6 +42,7 @@ import operators
 from dataflow_assets.agent.operator_render import RenderedOperator, render_operator, sandbox_job
 from dataflow_assets.agent.operator_spec import (
     ALLOWED_IMPORTS,
+    VALUE_TYPES,
     SpecError,
     build_spec,
     check_sketch,
@@ -162,13 +163,14 @@ class Synthesizer:
     def synthesize(self, step: str, request: str, input_schema: dict[str, Any]) -> Synthesized:
         """Write an operator that does ``step``, test it in the sandbox and register it; or say why not."""
         columns = {c: t for c, t in input_schema["columns"].items() if not c.startswith("_")}
+        scalars = [c for c, t in columns.items() if t.rstrip("?") in VALUE_TYPES]  # what compute(value) can take
         sample = input_schema["sample"][0] if input_schema["sample"] else {}
         record = Synthesized(step=step, status="failed")
         try:
             self.sandbox  # noqa: B018 (built here, so that a machine without bubblewrap fails before any ask)
         except DataflowError as error:
             return self._failed(record, [{"attempt": 1, "stage": "sandbox", "detail": error.args[0]}])
-        prompt, schema = sketch_prompt(step, request, columns, sample), sketch_schema(list(columns))
+        prompt, schema = sketch_prompt(step, request, columns, sample), sketch_schema(scalars or list(columns))
         try:
             answer = _ask(self.llm, prompt, schema, SKETCH_TEMPLATE, system=SYSTEM, sampling=SAMPLING)
             sketch = check_sketch(answer, columns)
