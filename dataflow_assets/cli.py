@@ -363,6 +363,9 @@ def agent(
     model: Annotated[str | None, typer.Option(help="The planner's model: a GGUF path (local) or a model name")] = None,
     max_rounds: Annotated[int, typer.Option(help="Repair rounds after the first plan")] = 3,
     embeddings: Annotated[bool, typer.Option(help="Also retrieve operators by embedding similarity")] = True,
+    synthesize: Annotated[
+        bool, typer.Option(help="Write, sandbox-test and register a new operator where none fits (needs bubblewrap)")
+    ] = False,
 ) -> None:
     """Build a validated, dry-run pipeline module from a request (the DataFlow-Agent, on LangGraph)."""
     from dataflow_assets.agent.api import build_pipeline, default_embedder, edit_plan_in_file
@@ -377,6 +380,7 @@ def agent(
         max_rounds=max_rounds,
         embedder=default_embedder(out) if embeddings else None,
         review=edit_plan_in_file(out, console.print, input=typer.prompt) if interactive else None,
+        synthesize=synthesize,
     )
     console.print(escape(report.to_markdown()))
     if report.ok:

@@ -16,8 +16,10 @@ from typing import Any
 
 from dataflow_assets.agent.dryrun import DryRunner, SubprocessDryRunner
 from dataflow_assets.agent.graph import AgentState, Context, CountingLLM, build_graph
+from dataflow_assets.agent.synthesize import DOMAIN, Synthesizer
 from operators.embedder.protocol import Embedder
 from operators.llm.protocol import LLM
+from operators.sandbox.protocol import Sandbox
 
 DEFAULT_INPUT = Path(__file__).parent.parent / "text" / "data" / "pretrain"
 CHECKPOINTS = Path(".dataflow_agent") / "checkpoints.sqlite"
@@ -43,6 +45,8 @@ class AgentReport:
     account: str = ""
     llm_calls: int = 0
     seconds: float = 0.0
+    synthesized: list[dict[str, Any]] = field(default_factory=list)
+    """Operators written for steps no registered operator fitted: where, the tests run, the verdict."""
 
     @property
     def ok(self) -> bool:
@@ -64,6 +68,7 @@ class AgentReport:
             account=state.get("account", ""),
             llm_calls=state.get("llm_calls", 0),
             seconds=round(seconds, 2),
+            synthesized=state.get("synthesized", []),
         )
 
     def to_markdown(self) -> str:
@@ -80,6 +85,16 @@ class AgentReport:
             f"{i}. {s['operator']} params={json.dumps(s['params'])} keys={json.dumps(s['keys'])} — {s['why']}"
             for i, s in enumerate(self.plan, 1)
         ]
+        if self.synthesized:
+            lines += ["", "## Synthesized operators"]
+            for made in self.synthesized:
+                if made["status"] == "registered":
+                    lines.append(f"- {made['name']} ({made['category']}) for {made['step']!r}: registered")
+                    lines += [f"  - module: {made['module']}", f"  - test: {made['test']}"]
+                    lines.append(f"  - tests run: {made['tests_run']}")
+                else:
+                    lines.append(f"- for {made['step']!r}: failed: {made['account']}")
+                lines += [f"  - attempt {a['attempt']} failed at {a['stage']}: {a['detail']}" for a in made["attempts"]]
         lines += ["", "## Rounds"]
         for r in self.rounds:
             lines.append(f"- round {r['round']}: {' -> '.join(r['steps']) or 'no plan'}")
@@ -121,10 +136,15 @@ def build_pipeline(
     runner: DryRunner | None = None,
     review: Review | None = None,
     thread_id: str | None = None,
+    synthesize: bool = False,
+    sandbox: Sandbox | None = None,
+    synthesis_domain: str = DOMAIN,
 ) -> AgentReport:
     """Turn ``request`` into a pipeline module under ``<out>/dataflow_assets/agent_built/<name>.py``.
 
     ``llm`` defaults to the LLM resource from the environment (``DATAFLOW_LLM_*``; the embedded model if unset).
+    With ``synthesize``, a step no registered operator fits gets a new operator, tested in ``sandbox`` (the
+    bubblewrap sandbox by default) and written to ``<out>/operators/<synthesis_domain>/`` (see :mod:`.synthesize`).
     A session is checkpointed in ``<out>/.dataflow_agent/checkpoints.sqlite``; calling again with the same request,
     input and name (or ``thread_id``) resumes it where it stopped.
     """
@@ -135,12 +155,14 @@ def build_pipeline(
     input_path = str(Path(input).absolute() if input else DEFAULT_INPUT)
     name = name or default_name(request)
     thread_id = thread_id or session_id(request, input_path, name)
+    counting = CountingLLM(llm or _default_llm())
     context = Context(
-        llm=CountingLLM(llm or _default_llm()),
+        llm=counting,
         out=out,
         runner=runner or SubprocessDryRunner(),
         embedder=embedder,
         max_rounds=max_rounds,
+        synthesizer=Synthesizer(counting, out, sandbox=sandbox, domain=synthesis_domain) if synthesize else None,
     )
     (out / CHECKPOINTS).parent.mkdir(parents=True, exist_ok=True)
     with closing(sqlite3.connect(out / CHECKPOINTS, check_same_thread=False)) as connection:

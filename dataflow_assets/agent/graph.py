@@ -13,10 +13,10 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from dataflow_assets.agent.dryrun import DryRunner, DryRunResult, write_sample
-from dataflow_assets.agent.plan import PlanningError, PlanStep, fill_steps, pick_steps
+from dataflow_assets.agent.plan import NEW, PlanningError, PlanStep, fill_steps, pick_steps
 from dataflow_assets.agent.render import render, step_names, write_module
 from dataflow_assets.agent.retrieve import pipeline_operators, retrieve
 from dataflow_assets.agent.understand import understand_input
@@ -24,6 +24,9 @@ from dataflow_assets.agent.validate import validate_module
 from operators.embedder.protocol import Embedder
 from operators.errors import MissingDependencyError
 from operators.llm.protocol import LLM, LLMResult
+
+if TYPE_CHECKING:
+    from dataflow_assets.agent.synthesize import Synthesizer
 
 
 class AgentState(TypedDict, total=False):
@@ -41,6 +44,7 @@ class AgentState(TypedDict, total=False):
     llm_calls: int
     status: str
     account: str
+    synthesized: list[dict[str, Any]]
 
 
 class CountingLLM:
@@ -67,6 +71,8 @@ class Context:
     embedder: Embedder | None = None
     max_rounds: int = 3
     candidates: int = 16
+    synthesizer: Synthesizer | None = None
+    """Writes an operator for a step the planner marks ``__new__``; None: the planner may not."""
 
     def allowed(self) -> list[str]:
         """Every operator a plan may name: the registry's, less those a linear pipeline cannot use."""
@@ -112,18 +118,26 @@ class Nodes:
         llm = self.context.llm
         before = llm.calls
         feedback = "\n".join(f"- {e}" for e in state.get("errors", []))
-        candidates = [c["name"] for c in state["candidates"]]
+        made = list(state.get("synthesized", []))  # operators synthesized earlier in the session are candidates
+        candidates = list(dict.fromkeys([c["name"] for c in state["candidates"]] + [m["name"] for m in made]))
+        candidates = [c for c in candidates if c]
         schema = state["input_schema"]
+        synthesizer = self.context.synthesizer
+        allowed = self.context.allowed() + ([NEW] if synthesizer is not None else [])
         try:
-            steps = pick_steps(llm, state["request"], schema, candidates, feedback, self.context.allowed())
+            steps = pick_steps(llm, state["request"], schema, candidates, feedback, allowed)
+            if synthesizer is not None:
+                steps = synthesizer.resolve(steps, state["request"], schema, made)
             steps = fill_steps(llm, state["request"], steps, list(schema["columns"]), feedback)
         except PlanningError as error:
-            return {"plan": [], "errors": [error.args[0]], "llm_calls": state.get("llm_calls", 0) + llm.calls - before}
+            calls = state.get("llm_calls", 0) + llm.calls - before
+            return {"plan": [], "errors": [error.args[0]], "llm_calls": calls, "synthesized": made}
         return {
             "plan": [s.to_json() for s in steps],
             "errors": [],
             "dry_run": None,
             "llm_calls": state.get("llm_calls", 0) + llm.calls - before,
+            "synthesized": made,
         }
 
     def generate(self, state: AgentState) -> AgentState:

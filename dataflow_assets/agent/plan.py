@@ -24,6 +24,13 @@ from operators.llm.protocol import LLM
 from operators.registry import describe, get_operator
 
 MAX_STEPS = 6
+NEW = "__new__"
+"""The pick schema's extra operator when synthesis is on: no registered operator fits; ``why`` says what a new one
+must do (``dataflow_assets.agent.synthesize`` writes it)."""
+NEW_DESCRIPTION = (
+    "none of the operators above does this step: a new operator is written for it. Say in why exactly what it must "
+    "do, to which column"
+)
 PICK_TEMPLATE = "agent_pick_steps@1"
 FILL_TEMPLATE = "agent_fill_step@1"
 SYSTEM = (
@@ -158,8 +165,16 @@ def _short(row: dict[str, Any], limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def _ask(llm: LLM, prompt: str, schema: dict[str, Any], template: str) -> dict[str, Any]:
-    [result] = llm.generate([prompt], system=SYSTEM, json_schema=schema, template=template, **SAMPLING)
+def _ask(
+    llm: LLM,
+    prompt: str,
+    schema: dict[str, Any],
+    template: str,
+    *,
+    system: str = SYSTEM,
+    sampling: dict[str, Any] = SAMPLING,
+) -> dict[str, Any]:
+    [result] = llm.generate([prompt], system=system, json_schema=schema, template=template, **sampling)
     if not result.ok:
         raise PlanningError(f"the planner's call failed ({result.error}): {result.error_message}")
     if isinstance(result.parsed, dict):
@@ -184,8 +199,10 @@ def pick_steps(
     """Stage 1: the operators, in order, each with why. The prompt describes the retrieved ``candidates``; the
     schema's enum is ``allowed`` (every usable operator of the registry by default), so a retrieval miss narrows
     what the model reads, not what it may name."""
-    docs = [{"name": n, **_doc(n)} for n in candidates]
+    docs = [{"name": n, **_doc(n)} for n in candidates if n != NEW]
     allowed = allowed or candidates
+    if NEW in allowed:
+        docs.append({"name": NEW, "category": "new", "description": NEW_DESCRIPTION})
     answer = _ask(llm, pick_prompt(request, input_schema, docs, feedback), pick_schema(allowed), PICK_TEMPLATE)
     steps = answer.get("steps")
     if not isinstance(steps, list) or not steps:
@@ -194,9 +211,10 @@ def pick_steps(
     for step in steps[:MAX_STEPS]:
         if not isinstance(step, dict) or step.get("operator") not in allowed:
             raise PlanningError(f"the planner named an operator that is not in the registry: {step!r}")
-        if picked and picked[-1].operator == step["operator"]:
+        why = str(step.get("why", ""))
+        if picked and picked[-1].operator == step["operator"] and (step["operator"] != NEW or picked[-1].why == why):
             continue  # small models repeat the last item until the length bound; twice in a row adds nothing
-        picked.append(PlanStep(step["operator"], str(step.get("why", ""))))
+        picked.append(PlanStep(step["operator"], why))
     return picked
 
 

@@ -59,7 +59,7 @@ from resources.sandbox.harness import (
     compile_tests,
     finish_line,
 )
-from resources.sandbox.interpreter import Interpreter, default_python, inspect_interpreter
+from resources.sandbox.interpreter import Interpreter, default_python, inspect_interpreter, world_readable
 from resources.sandbox.seccomp import process_filter
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,18 @@ STATUS_CAP = 1 << 16
 KILL_GRACE_S = 2.0
 
 Mode = Literal["bwrap", "unsafe"]
+
+POLARS_WITHOUT_CPU_CHECK = """import sys
+import types
+
+cpu_check = types.ModuleType("polars._cpu_check")
+cpu_check.check_cpu_flags = lambda flags: None
+cpu_check.get_runtime_repr = lambda: ""
+sys.modules["polars._cpu_check"] = cpu_check
+"""
+"""For a program that imports polars from the ``libraries``, to run first: polars checks the CPU's features at
+import by running machine code through ctypes, which the sandbox refuses (raw memory access); the stand-in skips
+that check, which guards against a wheel built for another CPU and has passed on the host already."""
 
 
 @dataclass
@@ -125,7 +137,12 @@ class SandboxClient:
         python: str = "",
         mode: Mode = "bwrap",
         uid: int = NOBODY,
+        libraries: Sequence[str | Path] = (),
     ) -> None:
+        """``libraries``: folders the programs may import from (a virtual environment's site-packages, a project's
+        root), mounted read-only at their own paths and put first on the program's ``sys.path``; the audit hook
+        trusts their code as it trusts the standard library's (see :func:`resources.sandbox.harness.make_hook`).
+        None by default: programs see the standard library only."""
         if workers < 1:
             raise DataflowError(f"sandbox: workers={workers} must be at least 1")
         self.limits = limits or SandboxLimits()
@@ -139,6 +156,7 @@ class SandboxClient:
         self._precompile = sandbox_python == sys.version_info[:2]
         """Compile the harness, programs and tests here (the sandbox then compiles nothing) when both Pythons
         share a bytecode, i.e. a minor version; else the sandbox compiles the sources itself."""
+        self.libraries = self._checked_libraries(libraries)
         self._harness = compile(source, HARNESS_FILENAME, "exec", dont_inherit=True) if self._precompile else source
         self._finish_line = finish_line(source)
         self._seccomp = process_filter()
@@ -161,12 +179,31 @@ class SandboxClient:
         else:
             raise DataflowError(f"sandbox: unknown mode {mode!r}", hint="use 'bwrap' (default) or 'unsafe'")
 
+    def _checked_libraries(self, libraries: Sequence[str | Path]) -> tuple[str, ...]:
+        folders = tuple(dict.fromkeys(os.path.realpath(folder) for folder in libraries))
+        if folders and not self._precompile:
+            raise DataflowError(
+                f"sandbox: its python {self.interpreter.version} cannot import libraries installed for this "
+                f"python {sys.version.split()[0]} (compiled extensions are built for one minor version)",
+                hint="set the sandbox's `python` to an interpreter of this minor version that any user may read",
+            )
+        for folder in folders:
+            if not os.path.isdir(folder):
+                raise DataflowError(f"sandbox: library folder {folder} does not exist")
+            if self._drop_to is not None and not world_readable(folder):
+                raise DataflowError(
+                    f"sandbox: library folder {folder} is not readable by the sandbox's unprivileged user",
+                    hint="make it and every folder above it readable by others (chmod o+rx)",
+                )
+        return folders
+
     @property
     def identity(self) -> str:
         isolation = "bwrap" if self.mode == "bwrap" else "UNSAFE-no-isolation"
+        libraries = f" libraries={','.join(self.libraries)}" if self.libraries else ""
         return (
             f"sandbox[{isolation}] python {self.interpreter.version} ({self.interpreter.executable}) "
-            f"{self.limits.summary()} workers={self.workers}"
+            f"{self.limits.summary()} workers={self.workers}{libraries}"
         )
 
     def usage(self) -> CounterUsage:
@@ -225,6 +262,7 @@ class SandboxClient:
                 "entry_point": job.entry_point,
                 "files": files,
                 "limits": {k: v for k, v in asdict(limits).items() if k != "max_output_bytes"},
+                "libraries": list(self.libraries),
             }
         )
         stdin = job.stdin.encode() if isinstance(job.stdin, str) else job.stdin or b""
@@ -443,6 +481,8 @@ class SandboxClient:
             str(scratch_mb << 20),
             "--tmpfs",
             SCRATCH,
+            # after the scratch, which would hide a library folder below /tmp
+            *(arg for folder in self.libraries for arg in ("--ro-bind", folder, folder)),
             # /dev is a tmpfs of its own, unbounded: read-only, or a program could fill the host's memory with it
             "--remount-ro",
             "/dev",

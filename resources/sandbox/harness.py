@@ -151,6 +151,8 @@ def main(argv, job, code):
 
     finish_line = job["finish_line"]
     stdlib = os.path.dirname(os.__file__) + "/"
+    libraries = tuple(folder.rstrip("/") + "/" for folder in job["libraries"])
+    sys.path[:0] = list(job["libraries"])  # -I -S left only the standard library on the path
     module_type = type(sys)
     namespace_name = "__main__" if tests is None else "__program__"
     program_module = module_type(namespace_name)
@@ -174,7 +176,9 @@ def main(argv, job, code):
         vault,
         (nonce, status_fd, handoff, finish_line, write, exit_, sys._current_frames, time.sleep, EXIT_BLOCKED),
     )
-    hook = make_hook(vault_ident, report, sys._getframe, _thread.get_ident, stdlib, HARNESS_FILENAME, sys.modules)
+    hook = make_hook(
+        vault_ident, report, sys._getframe, _thread.get_ident, stdlib, HARNESS_FILENAME, sys.modules, libraries
+    )
     baseline = snapshot(sys, builtins, test_builtins)
     _thread.stack_size(RUNNER_STACK_BYTES)
     _thread.start_new_thread(
@@ -189,7 +193,7 @@ def main(argv, job, code):
             test_names,
             hook,
             handoff,
-            (baseline, sys, builtins, stdlib),
+            (baseline, sys, builtins, stdlib, libraries),
             report,
             flush,
             helpers["failure"],
@@ -311,22 +315,38 @@ def vault(
     exit_(blocked)
 
 
-def make_hook(vault_ident, report, getframe, get_ident, stdlib, harness_path, modules):
-    """The audit hook: stops the process (verdict ``blocked``) on the events listed in the module docstring."""
+def make_hook(vault_ident, report, getframe, get_ident, stdlib, harness_path, modules, libraries=()):
+    """The audit hook: stops the process (verdict ``blocked``) on the events listed in the module docstring.
+
+    ``libraries`` are folders (ending in ``/``) that the host mounted read-only for the program to import from
+    (the client's ``libraries``): like the standard library, their files cannot be the program's, so their cached
+    bytecode may be loaded and code compiled from them may use frames (pydantic reads its caller's namespace when a
+    model class is defined); program code compiled under their names is refused like under the standard
+    library's."""
     external = modules["_frozen_importlib_external"]
     compile_bytecode = external._compile_bytecode.__code__
     get_code = (external.SourceLoader.get_code.__code__, external.SourcelessFileLoader.get_code.__code__)
     loader_types = (external.SourceFileLoader, external.SourcelessFileLoader)
     read_file = external.FileLoader.get_data
     trusted_files = frozenset({harness_path, TESTS_FILENAME})
+    read_only = (stdlib, *libraries)
     code_type = type(compile_bytecode)
     function_type = type(make_hook)
     busy = {}
 
-    def untrusted(frame, _len=len, _type=type, _str=str, _stdlib=stdlib, _uses=FRAME_USERS, _trusted=trusted_files):
-        """True when the nearest code above ``frame`` that is not standard library is program code (the tests and
-        this harness are trusted), unless a standard-library function that only uses frames internally is met
-        first."""
+    def untrusted(
+        frame,
+        _len=len,
+        _type=type,
+        _str=str,
+        _stdlib=stdlib,
+        _uses=FRAME_USERS,
+        _trusted=trusted_files,
+        _libraries=libraries,
+    ):
+        """True when the nearest code above ``frame`` that is not standard library is program code (the tests,
+        this harness and the mounted libraries are trusted), unless a standard-library function that only uses
+        frames internally is met first."""
         skip = _len(_stdlib)
         while frame is not None:
             code = frame.f_code
@@ -338,16 +358,17 @@ def make_hook(vault_ident, report, getframe, get_ident, stdlib, harness_path, mo
                     return False
                 frame = frame.f_back
                 continue
-            return name not in _trusted
+            return name not in _trusted and not (_libraries and name.startswith(_libraries))
         return False
 
-    def trusted_name(filename, _type=type, _str=str, _stdlib=stdlib, _trusted=trusted_files):
+    def trusted_name(filename, _type=type, _str=str, _read_only=read_only, _trusted=trusted_files):
         return _type(filename) is not _str or (
-            filename in _trusted or filename.startswith(_stdlib) or filename.startswith("<frozen ")
+            filename in _trusted or filename.startswith(_read_only) or filename.startswith("<frozen ")
         )
 
-    def stdlib_bytecode(frame, _type=type, _str=str, _stdlib=stdlib):
-        """marshal.loads called by the import system loading a standard-library module's cached bytecode."""
+    def stdlib_bytecode(frame, _type=type, _str=str, _stdlib=read_only):
+        """marshal.loads called by the import system loading the cached bytecode of a module of the standard
+        library or of a mounted library."""
         if frame.f_code is not compile_bytecode or frame.f_back is None or frame.f_back.f_code not in get_code:
             return False
         local = frame.f_back.f_locals
@@ -430,7 +451,7 @@ def make_hook(vault_ident, report, getframe, get_ident, stdlib, harness_path, mo
                 bad = (
                     trusted_name(filename)
                     and untrusted(caller)
-                    and not (_type(filename) is _str and filename.startswith(stdlib) and same_as_file(*args))
+                    and not (_type(filename) is _str and filename.startswith(read_only) and same_as_file(*args))
                 )
             else:  # exec, function.__new__: the tests' or the harness's code under the program's control
                 code = args[0]
@@ -462,8 +483,10 @@ def snapshot(sys, builtins, test_builtins):
 
 
 def tampering(context, test_namespace, defined):
-    """None when nothing the tests rely on was replaced by the program; else what was."""
-    (builtins_before, test_builtins_before, modules_before), sys, builtins, stdlib = context
+    """None when nothing the tests rely on was replaced by the program; else what was. A mounted library may
+    patch the standard library (typing_extensions replaces ``typing._collect_parameters``): its functions count as
+    the standard library's own."""
+    (builtins_before, test_builtins_before, modules_before), sys, builtins, stdlib, libraries = context
     changed = changed_names(vars(builtins), builtins_before, "builtins")
     if test_namespace is not None:
         changed = (
@@ -478,7 +501,8 @@ def tampering(context, test_namespace, defined):
             return f"the module {name} was replaced in sys.modules"
         current = vars(module)
         for key, value in before.items():
-            if callable(value) and current.get(key) is not value:
+            now = current.get(key)
+            if callable(value) and now is not value and not library_function(now, libraries):
                 return f"{name}.{key} was replaced"
     stdlib_names = sys.stdlib_module_names
     for name, module in list(sys.modules.items()):
@@ -492,7 +516,7 @@ def tampering(context, test_namespace, defined):
         if not (origin in ("built-in", "frozen") or (type(origin) is str and origin.startswith(stdlib))):
             return f"the standard-library module {name} was replaced"
         for key, value in list(vars(module).items()):
-            foreign = foreign_code(value, stdlib)
+            foreign = foreign_code(value, (stdlib, *libraries))
             if foreign:
                 return f"{name}.{key} was replaced by code from {foreign}"
     return None
@@ -535,9 +559,15 @@ def changed_names(current, before, where):
     return f"{where}: {extra[0]} was added" if extra else None
 
 
+def library_function(value, libraries):
+    """True when ``value`` is a function compiled from a file of a mounted library."""
+    return bool(libraries) and type(value).__name__ == "function" and value.__code__.co_filename.startswith(libraries)
+
+
 def foreign_code(value, stdlib):
-    """The file of a module-level function, or of a method of a class, that does not come from the standard
-    library (the code a replacement was compiled from), if any."""
+    """The file of a module-level function, or of a method of a class, that comes from neither the standard
+    library nor another folder ``stdlib`` names (a prefix, or a tuple of them): the code a replacement was
+    compiled from, if any."""
     if type(value).__name__ == "function":
         filename = value.__code__.co_filename
         return None if filename.startswith(stdlib) or filename.startswith("<frozen ") else filename
