@@ -24,7 +24,7 @@ from operators.base import (
 )
 from operators.domains import DomainSpec, discover
 from operators.llm.prompt import PromptTemplate
-from operators.llm.protocol import LLM, LLMResult
+from operators.llm.protocol import LLM, LLMResult, TokenScores
 from operators.pipeline import Dataset, Pipeline, TracedPipeline
 from operators.registry import describe, get_operator, list_operators, register, registered
 from operators.sequential import Sequential
@@ -49,6 +49,7 @@ __all__ = [
     "Refiner",
     "Rule",
     "Sequential",
+    "TokenScores",
     "TracedPipeline",
     "Write",
     "describe",

@@ -6,11 +6,14 @@ up on that row (a bad request), or stop the whole step at once (wrong key, unkno
 
 A prompt is a string (one user message) or a conversation: a list of ``{"role": "system" | "user" |
 "assistant", "content": str}`` messages, for multi-turn input. Every backend sends :meth:`Request.messages`.
+
+A :class:`ScoreRequest` asks instead for the log-probability of every token of a text after a context (perplexity,
+IFD): one forward pass, nothing sampled. Its answer is a :class:`Completion` with ``logprobs`` set.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -84,10 +87,41 @@ class Request:
 
 
 @dataclass(frozen=True)
+class ScoreRequest:
+    text: str
+    context: str | None = None
+    """Read before the text and not scored; None: the text starts a document."""
+
+
+def scored_span(
+    encode: Callable[[str], list[int]], request: ScoreRequest, prefix: Sequence[int]
+) -> tuple[list[int], int]:
+    """The token ids a backend that tokenizes itself evaluates for ``request``, and the index of the first one
+    scored (every later one is scored too).
+
+    ``prefix`` holds the special tokens the model's tokenizer puts before every text (a BOS, for models that add
+    one) and ``encode`` tokenizes without them. The text is tokenized as it follows its context, in one string as
+    a server would see it; the tokens that differ from the context's own tokenization are the text's, so a token
+    that spans the boundary is scored with the text. Without a context, the text's first token is scored only
+    after a prefix: a model that adds none (GPT-2, Qwen, SmolLM2) has nothing to predict it from, and it is left
+    out, as OpenAI-compatible servers and a Hugging Face forward pass leave it out. A token the tokenizer does not
+    add (SmolLM2-Instruct declares ``<|im_start|>`` as its BOS but never adds it) is not prepended: the scores
+    would then differ from the model's own."""
+    tokens = [*prefix, *encode((request.context or "") + request.text)]
+    if not request.context:
+        return tokens, 1
+    context = [*prefix, *encode(request.context)]
+    shared = next((i for i, (a, b) in enumerate(zip(tokens, context, strict=False)) if a != b), len(context))
+    return tokens, max(shared, 1)
+
+
+@dataclass(frozen=True)
 class Completion:
     text: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    logprobs: tuple[float, ...] | None = None
+    """A scoring request's answer: the log-probability of each token of the text (``text`` is empty)."""
 
 
 class CallError(Exception):
@@ -129,8 +163,12 @@ class Backend(Protocol):
 
     def complete(self, request: Request) -> Completion: ...
 
+    def score(self, request: ScoreRequest) -> Completion: ...
+
 
 class BatchBackend(Backend, Protocol):
     """A backend that is fastest given every request at once (vLLM's offline engine)."""
 
     def complete_batch(self, requests: Sequence[Request]) -> list[Completion | CallError]: ...
+
+    def score_batch(self, requests: Sequence[ScoreRequest]) -> list[Completion | CallError]: ...

@@ -2,7 +2,9 @@
 
 The key is a hash of everything that decides an answer (model, prompt or conversation, system prompt, template
 name and version, sampling parameters, schema), so rematerializing unchanged data makes no call and a changed
-template misses only the prompts it changed. Only answers are stored, so a failed call is tried again next time.
+template misses only the prompts it changed. Token scores (``score_tokens``) are answers too, keyed by model,
+context and text under a kind marker of their own, so they never meet a generated answer. Only answers are
+stored, so a failed call is tried again next time.
 
 Each answer is committed as soon as it arrives: a step killed at any point (kill -9, out of memory, a server that
 died) keeps every answer it received, and its re-run asks only for the rest. SQLite in WAL mode is safe with several
@@ -22,7 +24,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from resources.llm.backend import Completion, Request
+from resources.llm.backend import Completion, Request, ScoreRequest
+
+SCORE_KIND = "score_tokens/1"
+"""The kind marker of token-score keys; its version changes when the way texts are scored changes."""
 
 
 def cache_key(model_id: str, request: Request, template: str | None) -> str:
@@ -34,6 +39,14 @@ def cache_key(model_id: str, request: Request, template: str | None) -> str:
         "sampling": request.sampling,
         "schema": request.json_schema,
     }
+    return _digest(payload)
+
+
+def score_key(model_id: str, request: ScoreRequest) -> str:
+    return _digest({"kind": SCORE_KIND, "model": model_id, "context": request.context, "text": request.text})
+
+
+def _digest(payload: dict[str, object]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -71,7 +84,10 @@ class ResponseCache:
                 chunk = list(keys[start : start + 500])
                 marks = ",".join("?" * len(chunk))
                 for key, answer in db.execute(f"SELECT key, answer FROM answers WHERE key IN ({marks})", chunk):
-                    found[key] = Completion(**json.loads(answer))
+                    stored = json.loads(answer)
+                    if stored.get("logprobs") is not None:
+                        stored["logprobs"] = tuple(stored["logprobs"])
+                    found[key] = Completion(**stored)
         return found
 
     def put(self, key: str, completion: Completion) -> None:
@@ -81,7 +97,7 @@ class ResponseCache:
             with db:  # one transaction, committed on leaving
                 db.execute(
                     "INSERT OR REPLACE INTO answers (key, answer, created) VALUES (?, ?, ?)",
-                    (key, json.dumps(vars(completion)), time.time()),
+                    (key, json.dumps({k: v for k, v in vars(completion).items() if v is not None}), time.time()),
                 )
 
     def __len__(self) -> int:

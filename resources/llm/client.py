@@ -1,11 +1,13 @@
 """The LLM client: implements the operators' ``LLM`` protocol on top of any backend.
 
-Per ``generate`` call: answers found in the cache are returned without a call; the rest go to the backend
-(concurrently up to the cap, or in batches for a batch engine), retried with exponential backoff and full jitter
-on retryable errors (honouring ``Retry-After``); answers that must match a JSON schema are validated here whatever
-the backend enforced, and an invalid one is re-asked a bounded number of times before it becomes that row's
-error. Every answer is written to the cache as soon as it is final, so a step that stops or is killed keeps what
-it received and its re-run asks only for the rest (resumable at row granularity).
+``generate`` and ``score_tokens`` run the same way: one request per row (a prompt, or a text to score after its
+context), and everything below applies to both. Per call: answers found in the cache are returned without a
+call; the rest go to the backend (concurrently up to the cap, or in batches for a batch engine), retried with
+exponential backoff and full jitter on retryable errors (honouring ``Retry-After``); answers that must match a
+JSON schema are validated here whatever the backend enforced, and an invalid one is re-asked a bounded number of
+times before it becomes that row's error. Every answer is written to the cache as soon as it is final, so a step
+that stops or is killed keeps what it received and its re-run asks only for the rest (resumable at row
+granularity).
 
 A step stops early, instead of trying every row, when the outcome is already known; the error it raises carries
 every row's result (answers, errors, and ``cancelled`` / ``not_attempted`` for rows it stopped before answering):
@@ -33,7 +35,7 @@ import random
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -42,7 +44,7 @@ import jsonschema
 
 from operators import progress
 from operators.errors import DataflowError
-from operators.llm.protocol import LLMResult, Prompt
+from operators.llm.protocol import LLMResult, Prompt, TokenScores
 from resources.llm.backend import (
     CONNECTION_FAILURES,
     SAMPLING_PARAMETERS,
@@ -51,9 +53,10 @@ from resources.llm.backend import (
     Completion,
     InvalidPrompt,
     Request,
+    ScoreRequest,
     conversation,
 )
-from resources.llm.cache import ResponseCache, cache_key
+from resources.llm.cache import ResponseCache, cache_key, score_key
 from resources.llm.errors import (
     CANCELLED,
     NOT_ATTEMPTED,
@@ -133,7 +136,7 @@ class LLMUsage:
 
 @dataclass
 class _Pending:
-    request: Request
+    request: Request | ScoreRequest
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_s: float = 0.0
@@ -247,9 +250,7 @@ class LLMClient:
         unknown = sorted(set(sampling) - set(SAMPLING_PARAMETERS))
         if unknown:
             raise DataflowError(f"unknown sampling parameter(s) {unknown}", hint=f"known: {SAMPLING_PARAMETERS}")
-        started = time.perf_counter()
         sampling = {k: v for k, v in sampling.items() if v is not None}
-        step = _Step(len(prompts), f"llm {self.model_id}", self.retry.budget)
         requests: dict[int, Request] = {}
         known: dict[int, LLMResult] = {}  # prompts that cannot be sent
         for i, prompt in enumerate(prompts):
@@ -258,6 +259,40 @@ class LLMClient:
             except InvalidPrompt as error:
                 known[i] = LLMResult(text=None, error="invalid_prompt", error_message=f"prompt {i}: {error}")
         keys = {i: cache_key(self.model_id, r, template) for i, r in requests.items()}
+        return self._call(len(prompts), requests, known, keys, json_schema)
+
+    def score_tokens(self, texts: Sequence[str], *, contexts: Sequence[str | None] | None = None) -> list[TokenScores]:
+        """The log-probability of each token of each text after its context (see ``LLM.score_tokens``), cached,
+        retried and limited as ``generate``'s calls are; a row that fails has ``error`` set. An empty text has no
+        token and costs no call. A step stopped early raises as ``generate`` does (its ``results`` are
+        ``LLMResult``s with ``logprobs``)."""
+        if contexts is not None and len(contexts) != len(texts):
+            raise DataflowError(f"score_tokens: {len(contexts)} contexts for {len(texts)} texts")
+        requests: dict[int, ScoreRequest] = {}
+        known: dict[int, LLMResult] = {}
+        for i, text in enumerate(texts):
+            context = contexts[i] if contexts is not None else None
+            if not isinstance(text, str) or not (context is None or isinstance(context, str)):
+                problem = f"text {i}: texts and contexts must be strings, not {text!r:.60} after {context!r:.60}"
+                known[i] = LLMResult(text=None, error="invalid_text", error_message=problem)
+            elif text:
+                requests[i] = ScoreRequest(text, context or None)
+            else:
+                known[i] = LLMResult(text="", logprobs=())
+        keys = {i: score_key(self.model_id, r) for i, r in requests.items()}
+        return [_token_scores(result) for result in self._call(len(texts), requests, known, keys, None)]
+
+    def _call(
+        self,
+        total: int,
+        requests: Mapping[int, Request | ScoreRequest],
+        known: dict[int, LLMResult],
+        keys: dict[int, str],
+        json_schema: dict[str, Any] | None,
+    ) -> list[LLMResult]:
+        """Every row's result: ``known`` ones as given, cached answers without a call, the rest from the backend."""
+        started = time.perf_counter()
+        step = _Step(total, f"llm {self.model_id}", self.retry.budget)
         hits = self.cache.get_many(list(keys.values())) if self.cache is not None else {}
         cached = {i: _answered(hits[key], json_schema, cached=True) for i, key in keys.items() if key in hits}
         with self._lock:
@@ -273,7 +308,7 @@ class LLMClient:
                 self._usage.busy_s += time.perf_counter() - started
         if step.reason is not None:
             raise self._stopped(step) from None
-        return [step.results[i] for i in range(len(prompts))]
+        return [step.results[i] for i in range(total)]
 
     # --- running the calls ---
 
@@ -329,7 +364,14 @@ class LLMClient:
                 return result
             round_number += 1
 
-    def _complete_with_retries(self, step: _Step, request: Request) -> tuple[Completion | CallError | None, float]:
+    def _send(self, request: Request | ScoreRequest) -> Completion:
+        if isinstance(request, ScoreRequest):
+            return self.backend.score(request)
+        return self.backend.complete(request)
+
+    def _complete_with_retries(
+        self, step: _Step, request: Request | ScoreRequest
+    ) -> tuple[Completion | CallError | None, float]:
         """The outcome of one request (None when the step stopped first) and the seconds it took."""
         attempt, first_started = 0, time.perf_counter()
         while True:
@@ -339,7 +381,7 @@ class LLMClient:
                 return None, time.perf_counter() - first_started
             started = time.perf_counter()
             try:
-                completion = self.backend.complete(request)
+                completion = self._send(request)
             except CallError as error:
                 self._record_calls([time.perf_counter() - started])
                 if not self._note_failure(step, error):
@@ -401,11 +443,16 @@ class LLMClient:
                 batch = still_pending
 
     def _complete_batch(
-        self, step: _Step, requests: dict[int, Request]
+        self, step: _Step, requests: dict[int, Request | ScoreRequest]
     ) -> dict[int, tuple[Completion | CallError, float]]:
+        """One batch call; a call's requests are all of one kind (a ``generate`` or a ``score_tokens`` call)."""
         indices = list(requests)
+        batch = [requests[i] for i in indices]
         started = time.perf_counter()
-        outcomes = self.backend.complete_batch([requests[i] for i in indices])  # type: ignore[attr-defined]
+        if isinstance(batch[0], ScoreRequest):
+            outcomes = self.backend.score_batch(batch)  # type: ignore[attr-defined]
+        else:
+            outcomes = self.backend.complete_batch(batch)  # type: ignore[attr-defined]
         share = (time.perf_counter() - started) / max(len(indices), 1)
         self._record_calls([share] * len(indices))
         for outcome in outcomes:
@@ -422,13 +469,15 @@ class LLMClient:
             return _failure(outcome, state)
         state.prompt_tokens += outcome.prompt_tokens
         state.completion_tokens += outcome.completion_tokens
-        problem = _schema_problem(outcome.text, state.request.json_schema)
-        if problem is not None and round_number < self.json_reasks:
-            state.request = state.request.reasked(outcome.text, problem)
+        request = state.request
+        schema = request.json_schema if isinstance(request, Request) else None
+        problem = _schema_problem(outcome.text, schema)
+        if problem is not None and round_number < self.json_reasks and isinstance(request, Request):
+            state.request = request.reasked(outcome.text, problem)
             with self._lock:
                 self._usage.reasks += 1
             return None
-        return _answered(outcome, state.request.json_schema, cached=False, state=state)
+        return _answered(outcome, schema, cached=False, state=state)
 
     def _finish(self, step: _Step, results: dict[int, LLMResult], keys: dict[int, str] | None = None) -> None:
         """Make rows final: fresh answers into the cache at once (with ``keys``), counts, progress, and the
@@ -436,7 +485,9 @@ class LLMClient:
         kept unless the step's error was already raised."""
         for i, result in results.items():
             if keys is not None and result.text is not None and self.cache is not None:
-                self.cache.put(keys[i], Completion(result.text, result.prompt_tokens, result.completion_tokens))
+                self.cache.put(
+                    keys[i], Completion(result.text, result.prompt_tokens, result.completion_tokens, result.logprobs)
+                )
         failed_now = sum(not result.ok for result in results.values())
         with self._lock:
             for result in results.values():
@@ -532,6 +583,7 @@ def _answered(
         completion_tokens=state.completion_tokens if state else completion.completion_tokens,
         cached=cached,
         latency_s=state.latency_s if state else 0.0,
+        logprobs=completion.logprobs,
     )
 
 
@@ -544,3 +596,9 @@ def _failure(error: CallError, state: _Pending) -> LLMResult:
         completion_tokens=state.completion_tokens,
         latency_s=state.latency_s,
     )
+
+
+def _token_scores(result: LLMResult) -> TokenScores:
+    if not result.ok:
+        return TokenScores(error=result.error, error_message=result.error_message)
+    return TokenScores(logprobs=list(result.logprobs or ()), cached=result.cached)

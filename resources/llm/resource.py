@@ -2,11 +2,11 @@
 
 The backend is chosen by configuration — ``local`` (the embedded llama.cpp model, the default: no GPU, no key),
 ``openai`` (any OpenAI-compatible endpoint) or ``vllm`` (in-process, GPU machines) — and the resource itself
-implements the operators' ``LLM`` protocol, so a step calls ``generate`` on it directly. It also works outside
-Dagster: ``LLMResource(backend="openai", ...).generate([...])``. The API key is read from the environment
-variable named by ``api_key_env`` when the client is built, so it never appears in configuration, run metadata
-or the cache key; a missing key is reported then, naming the variable, where the endpoint is known to need one
-(see ``backends/openai_backend.py``).
+implements the operators' ``LLM`` protocol, so a step calls ``generate`` or ``score_tokens`` on it directly. It
+also works outside Dagster: ``LLMResource(backend="openai", ...).generate([...])``. The API key is read from the
+environment variable named by ``api_key_env`` when the client is built, so it never appears in configuration,
+run metadata or the cache key; a missing key is reported then, naming the variable, where the endpoint is known
+to need one (see ``backends/openai_backend.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, Literal
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
-from operators.llm.protocol import LLMResult, Prompt
+from operators.llm.protocol import LLMResult, Prompt, TokenScores
 from resources.llm.backend import Backend
 from resources.llm.cache import ResponseCache
 from resources.llm.client import LLMClient, LLMUsage, RetryPolicy
@@ -140,6 +140,9 @@ class LLMResource(dg.ConfigurableResource):
 
     def generate(self, prompts: Sequence[Prompt], **options: Any) -> list[LLMResult]:
         return self.client.generate(prompts, **options)
+
+    def score_tokens(self, texts: Sequence[str], *, contexts: Sequence[str | None] | None = None) -> list[TokenScores]:
+        return self.client.score_tokens(texts, contexts=contexts)
 
     def usage(self) -> LLMUsage:
         return self.client.usage()

@@ -1,44 +1,52 @@
-"""What the perplexity and IFD scores need from the LLM engine: the log-probability of every token of a text,
-optionally after a context. Not yet part of ``operators.llm.protocol`` (its owner is changing the LLM client);
-the operators check for it at run time and say what is missing. The proposed addition, for the engine:
-
-``LLM.score_tokens(texts, *, contexts=None) -> list[TokenScores]``: for each text, the natural-log probability of
-each of its tokens given the context (``contexts[i]``, may be None) and the text's earlier tokens, scored by one
-forward pass without sampling (llama.cpp: ``logits_all=True`` and a log-softmax over the evaluated tokens, or
-``create_completion(echo=True, logprobs=0, max_tokens=1)``; vLLM: ``SamplingParams(prompt_logprobs=0)``;
-OpenAI-compatible servers: ``/v1/completions`` with ``echo=true, logprobs=0, max_tokens=0``); cached like
-``generate``, a failure a ``TokenScores`` with ``error`` set.
-"""
+"""What the operators that read token log-probabilities (``perplexity``, ``ifd_score``) share: the engine checked
+for ``score_tokens``, perplexity from a text's token scores, and the rows whose scoring failed put aside as every
+LLM step puts them (``_reject_rule = "llm_<error kind>"``, the message in ``_reject_detail``)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
+import polars as pl
+
+from operators.base import OpResult
+from operators.columns import REJECT_DETAIL, REJECT_RULE, REJECT_SCORE
 from operators.errors import DataflowError
+from operators.llm.protocol import LLM, TokenScores
+
+Failure = tuple[str, str] | None
+"""(reject rule, detail) of a row whose scoring failed; None for a row that is kept."""
 
 
-@dataclass(frozen=True)
-class TokenScores:
-    logprobs: list[float] = field(default_factory=list)
-    """Natural-log probability of each token of the text, in order (the context's tokens are not included)."""
-    error: str | None = None
-
-
-@runtime_checkable
-class TokenScorer(Protocol):
-    def score_tokens(
-        self, texts: Sequence[str], *, contexts: Sequence[str | None] | None = None
-    ) -> list[TokenScores]: ...
-
-
-def token_scorer(llm: Any) -> TokenScorer:
-    """The engine as a token scorer, or a clear refusal."""
-    if isinstance(llm, TokenScorer):
+def token_scorer(llm: Any) -> LLM:
+    """The engine, or a clear refusal when it cannot score tokens (an ``LLM`` written before ``score_tokens``)."""
+    if callable(getattr(llm, "score_tokens", None)):
         return llm
     raise DataflowError(
         f"the LLM engine {getattr(llm, 'identity', type(llm).__name__)} cannot return token log-probabilities",
-        hint="perplexity and IFD need LLM.score_tokens (see operators/text/evaluate/token_scores.py); until the "
-        "engine has it, judge quality with prompted_evaluator and the templates of operators/text/templates.py",
+        hint="perplexity and IFD need LLM.score_tokens (operators/llm/protocol.py), which LLMResource offers on "
+        "every backend; or judge quality with prompted_evaluator and the templates of operators/text/templates.py",
     )
+
+
+def perplexity(scores: TokenScores) -> float | None:
+    """exp(-mean log p) of the tokens; None for a failure or no tokens."""
+    if not scores.ok or not scores.logprobs:
+        return None
+    return math.exp(-sum(scores.logprobs) / len(scores.logprobs))
+
+
+def failure(scores: TokenScores | None) -> Failure:
+    return None if scores is None or scores.ok else (f"llm_{scores.error}", scores.error_message or str(scores.error))
+
+
+def set_aside(df: pl.DataFrame, failures: Sequence[Failure]) -> OpResult:
+    """The rows without a failure kept; the others rejected with their reason (no score)."""
+    failed = pl.Series([f is not None for f in failures], dtype=pl.Boolean)
+    rejected = df.filter(failed).with_columns(
+        pl.Series(REJECT_RULE, [f[0] for f in failures if f], dtype=pl.String),
+        pl.lit(None, pl.Float64).alias(REJECT_SCORE),
+        pl.Series(REJECT_DETAIL, [f[1] for f in failures if f], dtype=pl.String),
+    )
+    return OpResult(kept=df.filter(~failed), rejected=rejected)

@@ -5,6 +5,14 @@ The ``openai`` client's own retries are switched off (``max_retries=0``): the LL
 policy and counts every attempt. The API key is held by the ``openai`` client only; error messages built here
 never include it, and any text that might echo it is scrubbed.
 
+Token scores use the legacy ``/v1/completions`` endpoint with ``echo=true, logprobs=0, max_tokens=1``: the server
+returns the prompt's tokens with their log-probabilities and character offsets (OpenAI's format, which vLLM's
+server follows; llama-cpp-python's follows it with wrong values, see docs/llm.md). The prompt is the context
+followed by the text; the tokens that hold a character of the text are the text's (a token spanning the boundary
+included), the generated token is dropped, and so is a first token without a log-probability (nothing precedes
+it). ``max_tokens=1`` rather than 0: some servers read 0 as "no limit". A server that returns no
+log-probabilities fails the step at once: every row would fail the same way.
+
 When is a key needed? OpenAI's own API (``api.openai.com``, the default ``base_url``) always needs one, so a
 missing key is an error naming the variable before any request is sent (:func:`require_key`). Any other endpoint
 may need none (vLLM, SGLang, llama.cpp's server and Ollama run without one by default; a proxy or a hosted API may
@@ -18,9 +26,10 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import openai
+from openai.types import Completion as TextCompletion
 from openai.types.chat import ChatCompletion
 
-from resources.llm.backend import CallError, Completion, Request
+from resources.llm.backend import CallError, Completion, Request, ScoreRequest
 from resources.llm.errors import LLMConfigurationError
 
 StructuredOutput = Literal["json_schema", "json_object", "none"]
@@ -84,6 +93,29 @@ class OpenAIBackend:
             completion_tokens=usage.completion_tokens if usage else 0,
         )
 
+    def score(self, request: ScoreRequest) -> Completion:
+        prompt = (request.context or "") + request.text
+        try:
+            response = self._client.completions.create(
+                model=self.model, prompt=prompt, echo=True, logprobs=0, max_tokens=1, temperature=0.0
+            )
+        except openai.APIError as error:
+            failure = classify_error(
+                error, base_url=self.base_url, model=self.model, secret=self._secret, api_key_env=self.api_key_env
+            )
+            if failure.kind == "model_not_found":
+                failure.hint = "check the model name, and that the server has /v1/completions (scoring needs it)"
+            raise failure from None
+        except ValueError as error:  # a 200 whose body is not JSON
+            raise CallError(
+                "bad_response", scrub(f"the reply is not JSON: {error}", self._secret), retryable=True
+            ) from None
+        if not isinstance(response, TextCompletion) or not response.choices:
+            raise CallError("bad_response", "the reply is not a text completion", retryable=True)
+        logprobs = echoed_logprobs(response.choices[0].logprobs, len(request.context or ""), len(prompt))
+        tokens = response.usage.prompt_tokens if response.usage else 0
+        return Completion(text="", prompt_tokens=tokens, logprobs=logprobs)
+
     def arguments(self, request: Request) -> dict[str, Any]:
         """The ``chat.completions.create`` arguments for a request."""
         arguments: dict[str, Any] = {"model": self.model, "messages": request.messages(), **request.sampling}
@@ -95,6 +127,29 @@ class OpenAIBackend:
         elif request.json_schema is not None and self.structured_output == "json_object":
             arguments["response_format"] = {"type": "json_object", "schema": request.json_schema}
         return arguments
+
+
+def echoed_logprobs(logprobs: Any, text_start: int, prompt_end: int) -> tuple[float, ...]:
+    """The log-probabilities of the tokens of an echoed prompt that hold a character at or after ``text_start``
+    (the text, after its context) and start before ``prompt_end`` (not generated); a token whose log-probability
+    is null (the first) is left out. ``logprobs`` is a choice's ``logprobs`` (``tokens``, ``token_logprobs``,
+    ``text_offset``)."""
+    values = getattr(logprobs, "token_logprobs", None)
+    offsets = getattr(logprobs, "text_offset", None)
+    if not values or not offsets or len(values) != len(offsets):
+        raise CallError(
+            "no_logprobs",
+            "the server returned no token log-probabilities with their text offsets for an echoed prompt",
+            fatal=True,
+            hint="serve the model where /v1/completions honours echo and logprobs (vLLM's server), or use the "
+            "local or vllm backend",
+        )
+    ends = [*offsets[1:], prompt_end]  # a token ends where the next one starts
+    return tuple(
+        float(value)
+        for value, offset, end in zip(values, offsets, ends, strict=True)
+        if value is not None and offset < prompt_end and end > text_start
+    )
 
 
 def require_key(engine: str, base_url: str, api_key: str | None, api_key_env: str | None) -> None:

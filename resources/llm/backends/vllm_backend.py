@@ -11,17 +11,22 @@ validates a batch while adding it and raises for the whole ``chat`` call when on
 the context, say), so a batch refused with a ``ValueError`` is split in halves until the culprit is alone, which
 then gets ``bad_request``; the rest still run batched. Any other exception fails every request of the batch with
 ``backend_error``.
+
+Token scores (``score_batch``) go through ``LLM.generate`` with ``SamplingParams(prompt_logprobs=0,
+max_tokens=1)``: vLLM returns, for every prompt position after the first, a dict holding the prompt token's own
+``Logprob``. The prompts are given as token ids (the engine's tokenizer, :func:`scored_span`'s rules), so the
+context's tokens are known and left out.
 """
 
 from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from resources.llm.backend import SAMPLING_PARAMETERS, CallError, Completion, Request
+from resources.llm.backend import SAMPLING_PARAMETERS, CallError, Completion, Request, ScoreRequest, scored_span
 
 INSTALL_HINT = "install the gpu extra: pip install '.[gpu]' (vllm>=0.8, needs a CUDA GPU)"
 CONTEXT_LENGTH_MARKERS = ("maximum model length", "context length", "reduce the length", "max_model_len")
@@ -74,6 +79,34 @@ def to_completion(output: Any) -> Completion | CallError:
         prompt_tokens=len(output.prompt_token_ids or ()),
         completion_tokens=len(first.token_ids or ()),
     )
+
+
+def token_spans(tokenizer: Any, requests: Sequence[ScoreRequest]) -> list[tuple[list[int], int]]:
+    """Each request's prompt token ids and the index of its first scored token, with the engine's (Hugging Face)
+    tokenizer: the special tokens it puts before a text (a BOS, or none) found by encoding a word with and without
+    them."""
+    plain = list(tokenizer.encode("a", add_special_tokens=False))
+    special = list(tokenizer.encode("a", add_special_tokens=True))
+    at = next((i for i in range(len(special)) if special[i : i + len(plain)] == plain), 0)
+    return [
+        scored_span(lambda text: list(tokenizer.encode(text, add_special_tokens=False)), request, special[:at])
+        for request in requests
+    ]
+
+
+def to_scores(output: Any, tokens: list[int], first: int) -> Completion | CallError:
+    """A ``RequestOutput`` asked with ``prompt_logprobs`` as token scores: the logprob of each prompt token from
+    ``first`` on (``prompt_logprobs[i]`` maps token ids to ``Logprob``s at position i; the first entry is None)."""
+    entries = getattr(output, "prompt_logprobs", None)
+    if not entries or len(entries) != len(tokens):
+        return CallError("backend_error", "vLLM returned no log-probabilities for the prompt's tokens")
+    values = []
+    for position in range(first, len(tokens)):
+        found = (entries[position] or {}).get(tokens[position])
+        if found is None:
+            return CallError("backend_error", f"vLLM returned no log-probability for prompt token {position}")
+        values.append(float(found.logprob))
+    return Completion(text="", prompt_tokens=len(tokens), logprobs=tuple(values))
 
 
 def is_context_length_error(error: BaseException) -> bool:
@@ -157,10 +190,7 @@ class VLLMBackend:
             raise CallError("bad_request", f"vLLM refused the sampling parameters: {error}") from None
 
     def complete(self, request: Request) -> Completion:
-        (outcome,) = self.complete_batch([request])
-        if isinstance(outcome, CallError):
-            raise outcome
-        return outcome
+        return _only(self.complete_batch([request]))
 
     def complete_batch(self, requests: Sequence[Request]) -> list[Completion | CallError]:
         if not requests:
@@ -174,7 +204,33 @@ class VLLMBackend:
             outcomes: dict[int, Completion | CallError] = {i: p for i, p in params.items() if isinstance(p, CallError)}
             runnable = [i for i in range(len(requests)) if i not in outcomes]
             if runnable:
-                outcomes.update(self._run(engine, requests, params, runnable))
+
+                def chat(indices: list[int]) -> Any:
+                    conversations = chat_messages([requests[i] for i in indices])
+                    return engine.chat(conversations, [params[i] for i in indices], use_tqdm=False)
+
+                outcomes.update(_halving(chat, lambda _i, output: to_completion(output), runnable))
+        return [outcomes[i] for i in range(len(requests))]
+
+    def score(self, request: ScoreRequest) -> Completion:
+        return _only(self.score_batch([request]))
+
+    def score_batch(self, requests: Sequence[ScoreRequest]) -> list[Completion | CallError]:
+        if not requests:
+            return []
+        with self._lock:
+            try:
+                engine = self.engine()
+                params = self.sampling_module().SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0)
+            except CallError as error:
+                return [error] * len(requests)
+            spans = token_spans(engine.get_tokenizer(), requests)
+
+            def generate(indices: list[int]) -> Any:
+                prompts = [{"prompt_token_ids": spans[i][0]} for i in indices]
+                return engine.generate(prompts, params, use_tqdm=False)
+
+            outcomes = _halving(generate, lambda i, output: to_scores(output, *spans[i]), list(range(len(requests))))
         return [outcomes[i] for i in range(len(requests))]
 
     def _params_or_error(self, request: Request) -> Any:
@@ -186,20 +242,28 @@ class VLLMBackend:
                 raise
             return error
 
-    def _run(
-        self, engine: Any, requests: Sequence[Request], params: Mapping[int, Any], indices: list[int]
-    ) -> dict[int, Completion | CallError]:
-        """One ``chat`` call for ``indices``; a batch refused as invalid is halved until the culprit is alone."""
-        conversations = chat_messages([requests[i] for i in indices])
-        try:
-            outputs = engine.chat(conversations, [params[i] for i in indices], use_tqdm=False)
-        except Exception as error:
-            if len(indices) > 1 and (isinstance(error, ValueError) or is_context_length_error(error)):
-                half = len(indices) // 2
-                first = self._run(engine, requests, params, indices[:half])
-                return {**first, **self._run(engine, requests, params, indices[half:])}
-            return dict.fromkeys(indices, _batch_error(error, alone=len(indices) == 1))
-        return _match_outputs(indices, list(outputs))
+
+def _only(outcomes: list[Completion | CallError]) -> Completion:
+    """The outcome of a batch of one, raised when it is an error."""
+    (outcome,) = outcomes
+    if isinstance(outcome, CallError):
+        raise outcome
+    return outcome
+
+
+def _halving(
+    submit: Callable[[list[int]], Any], convert: Callable[[int, Any], Completion | CallError], indices: list[int]
+) -> dict[int, Completion | CallError]:
+    """One engine call (``submit``) for ``indices``, each output converted; a batch refused as invalid is halved
+    until the culprit is alone."""
+    try:
+        outputs = submit(indices)
+    except Exception as error:
+        if len(indices) > 1 and (isinstance(error, ValueError) or is_context_length_error(error)):
+            half = len(indices) // 2
+            return {**_halving(submit, convert, indices[:half]), **_halving(submit, convert, indices[half:])}
+        return dict.fromkeys(indices, _batch_error(error, alone=len(indices) == 1))
+    return _match_outputs(indices, list(outputs), convert)
 
 
 def _batch_error(error: Exception, *, alone: bool) -> CallError:
@@ -211,7 +275,9 @@ def _batch_error(error: Exception, *, alone: bool) -> CallError:
     return CallError("backend_error", f"vLLM failed on the batch: {type(error).__name__}: {error}")
 
 
-def _match_outputs(indices: list[int], outputs: list[Any]) -> dict[int, Completion | CallError]:
+def _match_outputs(
+    indices: list[int], outputs: list[Any], convert: Callable[[int, Any], Completion | CallError]
+) -> dict[int, Completion | CallError]:
     """Pair outputs with requests, in order.
 
     vLLM before the fix that aborts a half-added batch leaves the requests added before a refused one in the
@@ -222,4 +288,4 @@ def _match_outputs(indices: list[int], outputs: list[Any]) -> dict[int, Completi
         error = CallError("backend_error", f"vLLM returned {len(outputs)} outputs for {len(indices)} requests")
         return dict.fromkeys(indices, error)
     outputs = outputs[len(outputs) - len(indices) :]
-    return {i: to_completion(output) for i, output in zip(indices, outputs, strict=True)}
+    return {i: convert(i, output) for i, output in zip(indices, outputs, strict=True)}

@@ -2,7 +2,8 @@
 
 ``POST /v1/chat/completions`` answers ``echo: <prompt>`` (or ``{"echo": <prompt>}`` when the request has a
 ``response_format``), where the prompt is the conversation's first user message. ``POST /v1/embeddings`` answers
-a deterministic vector per input (:func:`embedding_vector`); its prompt is the first input. A script decides, per
+a deterministic vector per input (:func:`embedding_vector`); its prompt is the first input. ``POST /v1/completions``
+echoes its prompt with token log-probabilities in OpenAI's format (:func:`text_completion`). A script decides, per
 request, whether to answer or to inject a fault (see ``FAULTS``); the default script always answers. Every request
 is recorded with its headers, body, arrival time and how many requests were in flight when it arrived.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
 import threading
 import time
@@ -31,6 +33,7 @@ FAULTS = (
     "not_found",  # 404 "model not found"
     "invalid_json_answer",  # 200 whose message content is not JSON (chat)
     "wrong_length",  # 200 with one vector fewer than the inputs (embeddings)
+    "no_logprobs",  # 200 whose text completion has no logprobs, as from a server that ignores them (completions)
     "die",  # the server stops listening (later connections are refused) and drops this connection
 )
 
@@ -67,6 +70,8 @@ class Recorded:
         """The first user message (the prompt before any re-ask), or an embeddings request's first input."""
         if "input" in self.body:
             return next(iter(self.inputs), "")
+        if "prompt" in self.body:
+            return str(self.body["prompt"])
         return next((m["content"] for m in self.messages if m["role"] == "user"), "")
 
 
@@ -213,6 +218,46 @@ def embeddings(request: Recorded, dims: int, *, drop_last: bool = False) -> dict
     }
 
 
+ECHO_TOKEN = re.compile(r"\s*\S+|\s+$")
+"""The server's tokens: each word with the white space before it (as GPT-2's byte-level BPE attaches it)."""
+GENERATED = " end"
+"""The token a text completion generates after the prompt (``max_tokens=1``)."""
+
+
+def token_logprob(token: str) -> float:
+    """The server's log-probability of a token: -0.1 per character, so a test can tell which tokens it got."""
+    return -0.1 * len(token)
+
+
+def text_completion(request: Recorded, *, with_logprobs: bool = True) -> dict[str, Any]:
+    """A legacy text-completion body: the prompt echoed (``echo``) then :data:`GENERATED`, with the log-probability
+    and character offset of each token (OpenAI's format: the first token's log-probability is null) when the
+    request asked for ``logprobs``."""
+    prompt = request.prompt if request.body.get("echo") else ""
+    tokens = [(m.group(), m.start()) for m in ECHO_TOKEN.finditer(prompt)] + [(GENERATED, len(prompt))]
+    logprobs = {
+        "tokens": [token for token, _ in tokens],
+        "token_logprobs": [None if i == 0 else token_logprob(token) for i, (token, _) in enumerate(tokens)],
+        "top_logprobs": None,
+        "text_offset": [offset for _, offset in tokens],
+    }
+    return {
+        "id": f"cmpl-{request.number}",
+        "object": "text_completion",
+        "created": int(time.time()),
+        "model": request.body.get("model", ""),
+        "choices": [
+            {
+                "index": 0,
+                "text": prompt + GENERATED,
+                "logprobs": logprobs if with_logprobs and request.body.get("logprobs") is not None else None,
+                "finish_reason": "length",
+            }
+        ],
+        "usage": {"prompt_tokens": len(tokens) - 1, "completion_tokens": 1, "total_tokens": len(tokens)},
+    }
+
+
 def error_body(message: str, kind: str, code: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
@@ -244,7 +289,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             fault = request.fault
             key = request.headers.get("authorization", "").removeprefix("Bearer ")
             echoed = f" (request key: {key})" if server.echo_key else ""
-            if self.path not in ("/v1/chat/completions", "/v1/embeddings"):
+            if self.path not in ("/v1/chat/completions", "/v1/embeddings", "/v1/completions"):
                 self._send(404, error_body(f"no route {self.path}", "invalid_request_error"))
             elif fault == "rate_limit":
                 self._send(
@@ -281,6 +326,8 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                     return
                 if self.path == "/v1/embeddings":
                     self._send(200, embeddings(request, server.embedding_dims, drop_last=fault == "wrong_length"))
+                elif self.path == "/v1/completions":
+                    self._send(200, text_completion(request, with_logprobs=fault != "no_logprobs"))
                 else:
                     self._send(200, completion(request, answer(request)))
 

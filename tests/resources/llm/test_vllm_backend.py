@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import types
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from resources.llm.backend import REASK, CallError, Completion, Request
+from resources.llm.backend import REASK, CallError, Completion, Request, ScoreRequest
 from resources.llm.backends.vllm_backend import (
     VLLMBackend,
     chat_messages,
@@ -406,3 +407,96 @@ def test_a_failing_engine_stops_between_batches_once_the_error_rate_is_certain()
         client.generate([f"p{i}" for i in range(20)])
     assert len(engine.calls) == 3  # 4 failures are not yet more than 0.2 * 20; the 5th is, in the third batch
     assert [r.error for r in stopped.value.results] == ["backend_error"] * 6 + [NOT_ATTEMPTED] * 14
+
+
+# --- token scores ---
+
+
+class WordTokenizer:
+    """Words with the white space before them, numbered as first seen (0-2 are special); with special tokens, a
+    BOS (1) first when ``adds_bos``."""
+
+    def __init__(self, adds_bos: bool = True) -> None:
+        self.adds_bos = adds_bos
+        self.ids: dict[str, int] = {}
+
+    def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
+        words = [self.ids.setdefault(word, len(self.ids) + 3) for word in re.findall(r"\s*\S+|\s+$", text)]
+        return [1, *words] if add_special_tokens and self.adds_bos else words
+
+
+class ScoringEngine:
+    """``generate`` with ``prompt_logprobs``: position i of a prompt scores -i/10; ``refuse`` as in FakeEngine."""
+
+    def __init__(
+        self, refuse: Callable[[list[list[int]]], Exception | None] | None = None, adds_bos: bool = True
+    ) -> None:
+        self.tokenizer = WordTokenizer(adds_bos)
+        self.refuse = refuse or (lambda prompts: None)
+        self.calls: list[tuple[list[list[int]], Any]] = []
+
+    def get_tokenizer(self) -> WordTokenizer:
+        return self.tokenizer
+
+    def generate(self, prompts: list[dict[str, list[int]]], params: Any, **kwargs: Any) -> list[Any]:
+        ids = [prompt["prompt_token_ids"] for prompt in prompts]
+        self.calls.append((ids, params))
+        error = self.refuse(ids)
+        if error is not None:
+            raise error
+        return [
+            SimpleNamespace(
+                prompt_token_ids=tokens,
+                prompt_logprobs=[None, *({t: SimpleNamespace(logprob=-i / 10)} for i, t in enumerate(tokens) if i)],
+                outputs=[SimpleNamespace(text=" x", token_ids=[0])],
+            )
+            for tokens in ids
+        ]
+
+
+def test_token_scores_are_the_prompt_logprobs_after_the_context() -> None:
+    engine = ScoringEngine()
+    conditioned, alone = backend(engine).score_batch(
+        [ScoreRequest("the moon", "Q: tides?\n"), ScoreRequest("the moon")]
+    )
+    # [BOS, "Q:", " tides?", "\nthe", " moon"]: "\nthe" spans the boundary and is the text's.
+    assert conditioned == Completion("", prompt_tokens=5, logprobs=(-0.3, -0.4))
+    assert alone == Completion("", prompt_tokens=3, logprobs=(-0.1, -0.2))  # after BOS, every token scored
+    (prompts, params) = engine.calls[0]
+    assert [prompt[0] for prompt in prompts] == [1, 1]
+    assert params.kwargs == {"max_tokens": 1, "temperature": 0.0, "prompt_logprobs": 0}
+
+    # A tokenizer that adds no BOS: nothing precedes a text's first token, which is left out.
+    conditioned, alone = backend(ScoringEngine(adds_bos=False)).score_batch(
+        [ScoreRequest("the moon", "Q: tides?\n"), ScoreRequest("the moon")]
+    )
+    assert (conditioned.logprobs, alone.logprobs) == ((-0.2, -0.3), (-0.1,))
+
+
+def test_a_text_too_long_to_score_fails_alone_and_missing_logprobs_are_an_error() -> None:
+    too_long = lambda prompts: ValueError(TOO_LONG) if any(len(p) > 6 for p in prompts) else None  # noqa: E731
+    outcomes = backend(ScoringEngine(refuse=too_long)).score_batch(
+        [ScoreRequest("a b"), ScoreRequest("a b c d e f g"), ScoreRequest("c")]
+    )
+    assert [o.kind if isinstance(o, CallError) else o.logprobs for o in outcomes] == [
+        (-0.1, -0.2),
+        "bad_request",
+        (-0.1,),
+    ]
+
+    class Unscored(ScoringEngine):
+        def generate(self, prompts: list[dict[str, list[int]]], params: Any, **kwargs: Any) -> list[Any]:
+            return [SimpleNamespace(**{**vars(o), "prompt_logprobs": None}) for o in super().generate(prompts, params)]
+
+    (outcome,) = backend(Unscored()).score_batch([ScoreRequest("a b")])
+    assert isinstance(outcome, CallError) and outcome.kind == "backend_error" and "log-probabilities" in outcome.message
+
+
+def test_the_client_scores_a_call_in_one_batch_and_caches_it(tmp_path) -> None:
+    engine = ScoringEngine()
+    client = LLMClient(backend(engine), cache=ResponseCache(tmp_path / "cache.sqlite"))
+    first = client.score_tokens(["one two", "three"], contexts=["ctx\n", None])
+    again = client.score_tokens(["one two", "three"], contexts=["ctx\n", None])
+    assert len(engine.calls) == 1 and len(engine.calls[0][0]) == 2
+    assert [s.logprobs for s in again] == [s.logprobs for s in first] == [[-0.2, -0.3], [-0.1]]
+    assert [s.cached for s in again] == [True, True]
