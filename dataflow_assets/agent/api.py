@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dataflow_assets.agent.dryrun import DryRunner, SubprocessDryRunner
+from dataflow_assets.agent.dryrun import DryRunner, default_runner
+from dataflow_assets.agent.engines import AgentEngines, probe_engines
 from dataflow_assets.agent.graph import AgentState, Context, CountingLLM, build_graph
 from dataflow_assets.agent.synthesize import DOMAIN, Synthesizer
 from operators.embedder.protocol import Embedder
@@ -47,6 +48,8 @@ class AgentReport:
     seconds: float = 0.0
     synthesized: list[dict[str, Any]] = field(default_factory=list)
     """Operators written for steps no registered operator fitted: where, the tests run, the verdict."""
+    engines: dict[str, Any] = field(default_factory=dict)
+    """The engines offered (name -> identity) and those left out (name -> why), with the operators left out."""
 
     @property
     def ok(self) -> bool:
@@ -79,6 +82,11 @@ class AgentReport:
                 f"columns {json.dumps(self.input_schema['columns'])})",
                 "",
             ]
+        if self.engines:
+            lines += ["## Engines", *(f"- {n}: {i}" for n, i in self.engines["usable"].items())]
+            lines += [f"- left out: {n}: {why}" for n, why in self.engines["left_out"].items()]
+            left = [f"{o['operator']} ({o['engine']})" for o in self.engines["operators_left_out"]]
+            lines += [f"- operators not offered: {', '.join(left)}" if left else "", ""]
         lines += ["## Candidates", *(f"- {c['name']} ({c['why']})" for c in self.candidates), ""]
         lines += ["## Plan"]
         lines += [
@@ -99,6 +107,8 @@ class AgentReport:
         for r in self.rounds:
             lines.append(f"- round {r['round']}: {' -> '.join(r['steps']) or 'no plan'}")
             lines += [f"  - error: {e}" for e in r["errors"]]
+            if r.get("dry_run") and r["dry_run"].get("isolation"):
+                lines.append(f"  - dry run in: {r['dry_run']['isolation']}")
             if r.get("dry_run") and r["dry_run"]["ok"]:
                 lines += [
                     f"  - dry run: {s['step']} {s['rows_in']} -> {s['rows_out']}"
@@ -139,6 +149,7 @@ def build_pipeline(
     synthesize: bool = False,
     sandbox: Sandbox | None = None,
     synthesis_domain: str = DOMAIN,
+    engines: AgentEngines | None = None,
 ) -> AgentReport:
     """Turn ``request`` into a pipeline module under ``<out>/dataflow_assets/agent_built/<name>.py``.
 
@@ -146,7 +157,9 @@ def build_pipeline(
     With ``synthesize``, a step no registered operator fits gets a new operator, tested in ``sandbox`` (the
     bubblewrap sandbox by default) and written to ``<out>/operators/<synthesis_domain>/`` (see :mod:`.synthesize`).
     A session is checkpointed in ``<out>/.dataflow_agent/checkpoints.sqlite``; calling again with the same request,
-    input and name (or ``thread_id``) resumes it where it stopped.
+    input and name (or ``thread_id``) resumes it where it stopped. ``engines`` are those the plan may use
+    (default: every engine the definitions build from the environment that can be built here, see
+    :mod:`dataflow_assets.agent.engines`); the dry run runs in the sandbox where bubblewrap works.
     """
     from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -156,13 +169,15 @@ def build_pipeline(
     name = name or default_name(request)
     thread_id = thread_id or session_id(request, input_path, name)
     counting = CountingLLM(llm or _default_llm())
+    engines = engines or probe_engines(out / ".dataflow_agent" / "delta")
     context = Context(
         llm=counting,
         out=out,
-        runner=runner or SubprocessDryRunner(),
+        runner=runner or default_runner(engines),
         embedder=embedder,
         max_rounds=max_rounds,
         synthesizer=Synthesizer(counting, out, sandbox=sandbox, domain=synthesis_domain) if synthesize else None,
+        engines=set(engines.usable),
     )
     (out / CHECKPOINTS).parent.mkdir(parents=True, exist_ok=True)
     with closing(sqlite3.connect(out / CHECKPOINTS, check_same_thread=False)) as connection:
@@ -177,15 +192,17 @@ def build_pipeline(
             while review is not None and graph.get_state(config).next == ("generate",):
                 edited = review(copy.deepcopy(state["plan"]))
                 if edited is None:
-                    return AgentReport.from_state(
-                        state, status="stopped", thread_id=thread_id, seconds=time.monotonic() - started
-                    )
+                    return _report(state, "stopped", thread_id, started, engines)
                 if edited != state["plan"]:
                     graph.update_state(config, {"plan": edited})
                 state = graph.invoke(None, config)
-    return AgentReport.from_state(
-        state, status=state["status"], thread_id=thread_id, seconds=time.monotonic() - started
-    )
+    return _report(state, state["status"], thread_id, started, engines)
+
+
+def _report(state: AgentState, status: str, thread_id: str, started: float, engines: AgentEngines) -> AgentReport:
+    report = AgentReport.from_state(state, status=status, thread_id=thread_id, seconds=time.monotonic() - started)
+    report.engines = {**engines.to_json(), "operators_left_out": engines.excluded()}
+    return report
 
 
 def _default_llm() -> LLM:

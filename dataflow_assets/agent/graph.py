@@ -10,7 +10,7 @@ thread id. An interactive session stops before ``generate`` so the user can appr
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -73,10 +73,12 @@ class Context:
     candidates: int = 16
     synthesizer: Synthesizer | None = None
     """Writes an operator for a step the planner marks ``__new__``; None: the planner may not."""
+    engines: Collection[str] | None = None
+    """The engines the dry run can provide (``agent/engines.py``); None: any."""
 
     def allowed(self) -> list[str]:
-        """Every operator a plan may name: the registry's, less those a linear pipeline cannot use."""
-        return [info.name for info in pipeline_operators()]
+        """Every operator a plan may name: the registry's, less those a linear pipeline or the engines cannot run."""
+        return [info.name for info in pipeline_operators(self.engines)]
 
 
 def build_graph(context: Context, *, checkpointer: Any = None, interactive: bool = False) -> Any:
@@ -111,7 +113,10 @@ class Nodes:
         return {"input_schema": understand_input(state["input"]).to_json(), "round": 0, "rounds": [], "errors": []}
 
     def retrieve(self, state: AgentState) -> AgentState:
-        found = retrieve(state["request"], k=self.context.candidates, embedder=self.context.embedder)
+        operators = pipeline_operators(self.context.engines)
+        found = retrieve(
+            state["request"], k=self.context.candidates, embedder=self.context.embedder, operators=operators
+        )
         return {"candidates": [{"name": c.name, "score": c.score, "why": c.why} for c in found]}
 
     def plan(self, state: AgentState) -> AgentState:

@@ -3,13 +3,13 @@
 Two rankings fused by reciprocal rank (Cormack et al. 2009, "Reciprocal rank fusion outperforms Condorcet"):
 lexical BM25 (``bm25s``) over each operator's name, description, details, parameters and keys, and, when an
 embedder is given, cosine similarity of the request to the same text. Only operators that fit a linear pipeline
-over the user's rows are candidates (one input dataset, engines the agent can provide).
+over the user's rows are candidates (one input dataset, engines the agent can provide: see ``agent/engines.py``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +19,6 @@ from operators.registry import OperatorInfo, get_operator, list_operators
 
 RRF_K = 60
 """The constant of reciprocal rank fusion (the paper's value)."""
-USABLE_ENGINES = {"llm", "embedder"}
 
 
 @dataclass(frozen=True)
@@ -38,10 +37,12 @@ def operator_text(info: OperatorInfo) -> str:
     return f"{name} {info.category} {info.domain}. {info.description} {info.details} {parameters} {keys}"
 
 
-def pipeline_operators() -> list[OperatorInfo]:
-    """Operators a linear pipeline over the user's rows can use."""
+def pipeline_operators(engines: Collection[str] | None = None) -> list[OperatorInfo]:
+    """Operators a linear pipeline over the user's rows can use, with the ``engines`` given (None: any engine)."""
     return [
-        info for info in list_operators() if get_operator(info.name).inputs == 1 and set(info.engines) <= USABLE_ENGINES
+        info
+        for info in list_operators()
+        if get_operator(info.name).inputs == 1 and (engines is None or set(info.engines) <= set(engines))
     ]
 
 
