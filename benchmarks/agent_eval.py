@@ -1,228 +1,46 @@
-"""Evaluate the agent on 27 requests written for this project across the six domains.
+"""Evaluate the agent on requests written for this project across the six domains (``agent_cases.py``).
 
-Each request has a checker: operators the pipeline must contain (any one of each group), parameter values, and
-how many rows it must keep when run on a small corpus (nine documents written for this benchmark: markup, URLs,
-e-mail, emoji, a duplicate, German, placeholder text, a copyright notice, a one-liner). A request is *valid* when
-the agent built a module that compiled and ran on the sample, *correct* when the checker passes on it too.
-Requests of a domain whose operators are not installed are skipped (checked against the registry).
+Each request has a checker: operators the pipeline must contain (any one of each group), parameter values, how
+many rows it must keep on its domain's small corpus and, where given, a column's values on those rows. A request
+is *valid* when the agent built a module that compiled and ran on the sample (in the dry run's sandbox), *correct*
+when the checker passes on it too. The checker runs the module in this process on the whole corpus, with the
+engines built as the definitions build them (the SQL requests' ``school`` database is a SQLite file the benchmark
+writes and names in ``DATAFLOW_SQL_DATABASES``). Requests whose operators need an engine that cannot be built here
+are skipped with the reason.
 
 Planners: ``scripted`` (a planner that answers each ask with the right plan: proves the plumbing, not a model),
 ``embedded`` (SmolLM2-135M through llama.cpp with grammar-constrained JSON, on the first ``--embedded N`` requests:
-~10 s per call on a shared 2-core machine), and ``openai`` when ``DATAFLOW_LLM_BACKEND=openai`` is configured.
+~10 s per call on a shared 2-core machine), and ``openai`` when
+``DATAFLOW_LLM_BACKEND=openai`` is configured. Each planner's rows replace that planner's rows in the results
+files; the others' stay. ``--ids`` runs only the requests named.
 
-    PYTHONPATH=. python benchmarks/agent_eval.py [--embedded 4] [--only scripted,embedded]
+    PYTHONPATH=. python benchmarks/agent_eval.py [--embedded 4] [--ids m01,c01] [--only scripted,embedded]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.agent_cases import CASES, SCHOOL_DB, Case, write_corpora, write_school
 from benchmarks.machine import describe
 from dataflow_assets.agent.api import build_pipeline
+from dataflow_assets.agent.dryrun import DryRunner, default_runner
+from dataflow_assets.agent.engines import AgentEngines, build_engines, close_engines, probe_engines
 from dataflow_assets.agent.validate import load_module, pipeline_class
 from operators.llm.protocol import LLMResult
 from operators.registry import list_operators
 
 RESULTS = Path(__file__).parent / "results"
-CORPUS = [
-    "<p>Rivers shape the land they cross and carry silt toward the sea over thousands of years.</p>",
-    "Short one.",
-    "The printing press lowered the cost of books so far that reading spread among merchants and craftsmen.",
-    "The printing press lowered the cost of books so far that reading spread among merchants and craftsmen.",
-    "Contact me at jane.doe@example.com or visit https://example.org for the full schedule of the meeting.",
-    "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore.",
-    "Der Fluss formt das Land, das er durchquert, und trägt Schlamm über tausende Jahre bis zum Meer.",
-    "Great news 😀🎉 the bridge across the river opens to walkers and cyclists next Saturday morning!",
-    "Copyright 2024 Example Corp. All rights reserved. This memo is confidential and must not be shared.",
-]
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    domain: str
-    request: str
-    plan: list[dict[str, Any]] = field(default_factory=list)
-    """The right plan: ``{"operator", "fill"}`` per step (what the scripted planner answers)."""
-    needs: list[list[str]] = field(default_factory=list)
-    """Operator groups: the pipeline must contain one operator of each group."""
-    params: dict[str, dict[str, Any]] = field(default_factory=dict)
-    kept: int | None = None
-
-
-def step(operator: str, **fill: Any) -> dict[str, Any]:
-    return {"operator": operator, "fill": {"input_key": "text", **fill} if operator not in NO_INPUT else fill}
-
-
-NO_INPUT = {"exact_dedup", "minhash_dedup", "language"}
-
-CASES = [
-    Case(
-        "t01",
-        "text",
-        "Drop texts with fewer than 5 words",
-        [step("word_count", min_words=5)],
-        [["word_count", "dataflow_word_number"]],
-        kept=8,
-    ),
-    Case(
-        "t02",
-        "text",
-        "Remove exact duplicate documents",
-        [step("exact_dedup")],
-        [["exact_dedup", "minhash_dedup"]],
-        kept=8,
-    ),
-    Case(
-        "t03",
-        "text",
-        "Strip HTML tags from the text",
-        [step("remove_html", output_key="text")],
-        [["remove_html"]],
-        kept=9,
-    ),
-    Case(
-        "t04",
-        "text",
-        "Remove web addresses (URLs) from the documents",
-        [step("remove_urls", output_key="text")],
-        [["remove_urls"]],
-        kept=9,
-    ),
-    Case(
-        "t05",
-        "text",
-        "Redact personal data such as e-mail addresses",
-        [step("redact_pii", output_key="text")],
-        [["redact_pii"]],
-        kept=9,
-    ),
-    Case(
-        "t06",
-        "text",
-        "Remove emoji from the posts",
-        [step("remove_emoji", output_key="text")],
-        [["remove_emoji"]],
-        kept=9,
-    ),
-    Case(
-        "t07",
-        "text",
-        "Drop placeholder lorem ipsum text",
-        [step("dataflow_lorem_ipsum")],
-        [["dataflow_lorem_ipsum"]],
-        kept=8,
-    ),
-    Case(
-        "t08",
-        "text",
-        "Normalize whitespace and lower-case the text",
-        [step("normalize_text", lowercase=True, output_key="text")],
-        [["normalize_text"]],
-        {"normalize_text": {"lowercase": True}},
-        kept=9,
-    ),
-    Case(
-        "t09", "text", "Split each document into paragraphs", [step("split_paragraphs")], [["split_paragraphs"]], kept=9
-    ),
-    Case(
-        "t10",
-        "text",
-        "Remove near-duplicate documents with MinHash",
-        [step("minhash_dedup")],
-        [["minhash_dedup"]],
-        kept=8,
-    ),
-    Case(
-        "t11",
-        "text",
-        "Compute text statistics: words and characters per document",
-        [step("text_stats")],
-        [["text_stats"]],
-        kept=9,
-    ),
-    Case(
-        "t12",
-        "text",
-        "Clean web text: strip HTML, remove URLs, then drop texts under 8 words",
-        [
-            step("remove_html", output_key="text"),
-            step("remove_urls", output_key="text"),
-            step("word_count", min_words=8),
-        ],
-        [["remove_html"], ["remove_urls"], ["word_count", "dataflow_word_number"]],
-        {"word_count": {"min_words": 8}},
-        kept=8,
-    ),
-    Case(
-        "t13",
-        "text",
-        "Reject documents that carry a copyright or confidentiality notice",
-        [step("dataflow_watermark")],
-        [["dataflow_watermark"]],
-        kept=8,
-    ),
-    Case(
-        "t14",
-        "text",
-        "Keep only English documents",
-        [step("language_id"), step("language", languages=["en"])],
-        [["language_id"], ["language"]],
-        {"language": {"languages": ["en"]}},
-    ),
-    Case(
-        "t15",
-        "text",
-        "Keep texts with at least 60 characters",
-        [step("dataflow_char_number", threshold=60)],
-        [["dataflow_char_number", "row_filter"]],
-        kept=8,
-    ),
-    Case(
-        "t16",
-        "general",
-        "Keep the rows whose text is longer than 60 characters, using a SQL condition",
-        [{"operator": "row_filter", "fill": {"condition": "length(text) > 60"}}],
-        [["row_filter"]],
-        kept=8,
-    ),
-    Case(
-        "t17",
-        "general",
-        "Deduplicate exactly and then drop documents with fewer than 10 words",
-        [step("exact_dedup"), step("word_count", min_words=10)],
-        [["exact_dedup"], ["word_count", "dataflow_word_number"]],
-        {"word_count": {"min_words": 10}},
-    ),
-    Case(
-        "t18",
-        "text",
-        "Apply the C4 line cleaning to web pages",
-        [step("c4_line_cleaner", output_key="text")],
-        [["c4_line_cleaner"]],
-    ),
-    Case(
-        "m01", "math", "Verify each answer against the reference solution and keep the correct ones", needs=[["@math"]]
-    ),
-    Case("m02", "math", "Drop math problems whose final answer cannot be parsed", needs=[["@math"]]),
-    Case("m03", "math", "Generate step-by-step solutions for the math problems", needs=[["@math"]]),
-    Case("c01", "code", "Run each Python snippet's tests in a sandbox and keep those that pass", needs=[["@code"]]),
-    Case("c02", "code", "Drop code files that do not parse", needs=[["@code"]]),
-    Case("s01", "sql", "Keep text-to-SQL pairs whose query executes on the database", needs=[["@sql"]]),
-    Case("s02", "sql", "Reject SQL queries that fail to parse", needs=[["@sql"]]),
-    Case("r01", "rag", "Generate question-answer pairs grounded in each passage", needs=[["@rag"]]),
-    Case("k01", "knowledge", "Extract entities and relations from documents as triples", needs=[["@knowledge"]]),
-]
 
 
 def scripted_llm(case: Case) -> Any:
@@ -245,35 +63,56 @@ def scripted_llm(case: Case) -> Any:
     return Scripted()
 
 
-def check(case: Case, report: Any, corpus: Path) -> tuple[bool, str]:
-    """The checker: the operators and parameters the plan must have, and the rows it keeps on the corpus."""
+def check(case: Case, report: Any, corpus: Path, data_root: Path) -> tuple[bool, str]:
+    """The checker: the operators and parameters the plan must have, the rows it keeps on the corpus and the
+    values of a column on them."""
     names = [s["operator"] for s in report.plan]
-    domains = {info.name: info.domain for info in list_operators()}
     for group in case.needs:
-        if not any(n in group or f"@{domains.get(n)}" in group for n in names):
+        if not any(n in group for n in names):
             return False, f"no operator of {group}"
     for operator, expected in case.params.items():
         step = next((s for s in report.plan if s["operator"] == operator), None)
         if step is None or any(step["params"].get(k) != v for k, v in expected.items()):
             return False, f"{operator} lacks {expected}"
-    if case.kept is not None:
-        results = pipeline_class(load_module(Path(report.module)))(corpus).run()
-        kept = list(results.values())[-1].kept.height  # the last step (sources come first)
-        if kept != case.kept:
-            return False, f"kept {kept} rows, expected {case.kept}"
+    if case.kept is None and not case.values:
+        return True, ""
+    pipeline = pipeline_class(load_module(Path(report.module)))(corpus)
+    needed = {e for node in pipeline.trace().nodes.values() if not node.is_source for e in node.step.engines}
+    engines = build_engines(sorted(needed), data_root)
+    try:
+        last = list(pipeline.run(engines).values())[-1].kept  # the last step (sources come first)
+    finally:
+        close_engines(engines)
+    if case.kept is not None and last.height != case.kept:
+        return False, f"kept {last.height} rows, expected {case.kept}"
+    for column, expected in case.values.items():
+        found = last[column].to_list() if column in last.columns else f"no column {column!r}"
+        if not isinstance(found, list) or len(found) != len(expected) or not all(map(_same, found, expected)):
+            return False, f"{column} is {found}, expected {expected}"
     return True, ""
 
 
-def evaluate(planner: str, cases: list[Case], llm_factory: Any, work: Path) -> list[dict[str, Any]]:
-    corpus = work / "corpus"
-    corpus.mkdir(parents=True, exist_ok=True)
-    (corpus / "docs.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in CORPUS))
+def _same(found: Any, expected: Any) -> bool:
+    if isinstance(expected, float) and isinstance(found, int | float):
+        return math.isclose(found, expected, abs_tol=1e-6)
+    return found == expected
+
+
+def evaluate(
+    planner: str, cases: list[Case], llm_factory: Any, work: Path, engines: AgentEngines, runner: DryRunner
+) -> list[dict[str, Any]]:
+    corpora = write_corpora(work)
     installed = {info.domain for info in list_operators()}
+    needs = {info.name: info.engines for info in list_operators()}
     rows = []
     for case in cases:
         row: dict[str, Any] = {"planner": planner, "id": case.id, "domain": case.domain, "request": case.request}
+        missing = sorted({e for s in case.plan for e in needs.get(s["operator"], ()) if e not in engines.usable})
         if case.domain not in installed:
             rows.append({**row, "status": "skipped: domain not installed"})
+            continue
+        if missing:
+            rows.append({**row, "status": f"skipped: engine {missing[0]} left out ({engines.left_out[missing[0]]})"})
             continue
         if planner == "scripted" and not case.plan:
             rows.append({**row, "status": "skipped: no script"})
@@ -281,14 +120,19 @@ def evaluate(planner: str, cases: list[Case], llm_factory: Any, work: Path) -> l
         started, cpu = time.monotonic(), time.process_time()
         report = build_pipeline(
             case.request,
-            input=corpus,
+            input=corpora[case.corpus],
             name=f"eval_{case.id}",
             llm=llm_factory(case),
             out=work / planner,
             max_rounds=0 if planner == "embedded" else 2,
+            runner=runner,
             thread_id=f"{planner}-{case.id}-{time.time_ns()}",
+            engines=engines,
         )
-        correct, why = check(case, report, corpus) if report.ok else (False, report.account[:200])
+        seconds = round(time.monotonic() - started, 2)
+        correct, why = (
+            check(case, report, corpora[case.corpus], work / "delta") if report.ok else (False, report.account[:300])
+        )
         rows.append(
             {
                 **row,
@@ -299,8 +143,9 @@ def evaluate(planner: str, cases: list[Case], llm_factory: Any, work: Path) -> l
                 "plan": [s["operator"] for s in report.plan],
                 "rounds": len(report.rounds),
                 "llm_calls": report.llm_calls,
-                "seconds": round(time.monotonic() - started, 2),
+                "seconds": seconds,
                 "cpu_seconds": round(time.process_time() - cpu, 2),
+                "dry_run_s": round(report.dry_run["seconds"], 2) if report.dry_run else None,
             }
         )
         print(json.dumps(rows[-1]), flush=True)
@@ -323,32 +168,53 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embedded", type=int, default=4, help="How many requests the embedded model plans")
+    parser.add_argument("--ids", default="", help="Comma-separated request ids to run (default: all)")
     parser.add_argument("--only", default="scripted,embedded,openai")
     args = parser.parse_args()
     planners = args.only.split(",")
-    results: dict[str, Any] = {"machine": describe("langgraph", "llama_cpp_python"), "planners": {}}
+    saved = RESULTS / "agent_eval.json"
+    results: dict[str, Any] = json.loads(saved.read_text()) if saved.exists() else {}
+    results.setdefault("planners", {})
+    results.setdefault("machines", {})
+    chosen = [c for c in CASES if c.id in args.ids.split(",")] if args.ids else [c for c in CASES if c.plan]
     with tempfile.TemporaryDirectory(prefix="agent-eval-") as folder:
         work = Path(folder)
+        os.environ["DATAFLOW_SQL_DATABASES"] = json.dumps(
+            {SCHOOL_DB: f"sqlite:///{write_school(work / 'school.sqlite')}"}
+        )
+        engines = probe_engines(work / "delta")
+        runner = default_runner(engines)
+        print(f"engines: {engines.identities}; left out: {engines.left_out}; dry run: {runner.identity}", flush=True)
+        done: dict[str, list[dict[str, Any]]] = {}
         if "scripted" in planners:
-            results["planners"]["scripted"] = evaluate("scripted", CASES, scripted_llm, work)
+            done["scripted"] = evaluate("scripted", chosen if args.ids else CASES, scripted_llm, work, engines, runner)
         from resources.llm.resource import LLMResource
 
-        if "embedded" in planners and args.embedded:
+        if "embedded" in planners and (args.embedded or args.ids):
             client = LLMResource(cache_enabled=False).build_client()
-            text_cases = [c for c in CASES if c.plan][: args.embedded]
-            results["planners"]["embedded"] = evaluate("embedded", text_cases, lambda case: client, work)
+            cases = chosen if args.ids else chosen[: args.embedded]
+            done["embedded"] = evaluate("embedded", cases, lambda case: client, work, engines, runner)
         if "openai" in planners and os.environ.get("DATAFLOW_LLM_BACKEND") == "openai":
             client = LLMResource.from_env(work / "delta").build_client()
-            results["planners"]["openai"] = evaluate("openai", CASES, lambda case: client, work)
+            done["openai"] = evaluate("openai", CASES, lambda case: client, work, engines, runner)
+    machine = describe("langgraph", "llama_cpp_python")
+    for name, rows in done.items():
+        results["planners"][name] = rows
+        results["machines"][name] = {**machine, "dry_run": runner.identity}
+    for name in results["planners"]:  # results saved before machines were kept per planner
+        results["machines"].setdefault(name, results.get("machine", {}))
+    results.pop("machine", None)
     results["summary"] = {name: summary(rows) for name, rows in results["planners"].items()}
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "agent_eval.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    saved.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     (RESULTS / "agent_eval.md").write_text(markdown(results))
     print(markdown(results))
 
 
 def markdown(results: dict[str, Any]) -> str:
-    lines = ["# Agent evaluation", "", f"Machine: {json.dumps(results['machine'])}", "", "## Summary", ""]
+    lines = ["# Agent evaluation", ""]
+    lines += [f"Machine ({name}): {json.dumps(machine)}" for name, machine in results["machines"].items()]
+    lines += ["", "## Summary", ""]
     lines += [
         "| planner | requests | run | skipped | valid | correct | mean s | mean LLM calls |",
         "|---|---|---|---|---|---|---|---|",
