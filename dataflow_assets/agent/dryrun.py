@@ -64,8 +64,14 @@ SCRATCH = "/tmp"
 SANDBOXED = "DATAFLOW_DRYRUN_SANDBOX"
 """Set in the sandboxed child's environment: its errors then say what the sandbox lets it reach."""
 SANDBOX_UID = 65534
-NETWORK_FILES = ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf")
-NETWORK_FILES += ("/etc/ssl", "/etc/ca-certificates")
+NETWORK_FILES = (
+    "/etc/resolv.conf",
+    "/etc/hosts",
+    "/etc/nsswitch.conf",
+    "/etc/gai.conf",
+    "/etc/ssl",
+    "/etc/ca-certificates",
+)
 """What name resolution and TLS read, bound only when the network is shared."""
 
 
@@ -213,6 +219,8 @@ class SandboxDryRunner(SubprocessDryRunner):
 
 def bwrap_arguments(readable: Collection[str], *, scratch_mb: int, network: bool) -> list[str]:
     """bubblewrap's namespaces and mounts: the system and ``readable`` read-only, a tmpfs scratch."""
+    from resources.sandbox.client import system_mounts
+
     args = [
         "bwrap",
         "--unshare-all",
@@ -222,15 +230,8 @@ def bwrap_arguments(readable: Collection[str], *, scratch_mb: int, network: bool
         "--uid", str(SANDBOX_UID),
         "--gid", str(SANDBOX_UID),
         "--hostname", "dryrun",
-        "--ro-bind", "/usr", "/usr",
+        *system_mounts(),
     ]  # fmt: skip
-    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
-        path = Path("/", name)
-        if path.is_symlink():
-            args += ["--symlink", os.readlink(path), str(path)]
-        elif path.is_dir():
-            args += ["--ro-bind", str(path), str(path)]
-    args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     for path in NETWORK_FILES if network else ():
         args += ["--ro-bind-try", path, path]
     args += ["--proc", "/proc", "--dev", "/dev"]

@@ -443,15 +443,7 @@ class SandboxClient:
     # -- the bubblewrap command ----------------------------------------------------------------------------------
 
     def _system_mounts(self) -> list[str]:
-        args = ["--ro-bind", "/usr", "/usr"]
-        for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
-            path = Path("/", name)
-            if path.is_symlink():
-                args += ["--symlink", os.readlink(path), str(path)]
-            elif path.is_dir():
-                args += ["--ro-bind", str(path), str(path)]
-        if Path("/etc/ld.so.cache").exists():  # where the dynamic loader finds the standard library's libraries
-            args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+        args = system_mounts()
         for extra in {self.interpreter.prefix, str(Path(self.interpreter.executable).parent)}:
             if extra != "/usr" and not extra.startswith("/usr/"):
                 args += ["--ro-bind", extra, extra]
@@ -501,6 +493,21 @@ class SandboxClient:
     def _credentials(self) -> dict:
         """Popen's arguments that drop root to the sandbox uid (nothing when the host is not root)."""
         return {} if self._drop_to is None else {"user": self._drop_to, "group": self._drop_to, "extra_groups": []}
+
+
+def system_mounts() -> list[str]:
+    """bubblewrap's read-only binds of the system: ``/usr``, the ``/bin`` and ``/lib*`` links (or folders) and the
+    dynamic loader's cache (also used by the agent's sandboxed dry run)."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/", name)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    if Path("/etc/ld.so.cache").exists():  # where the dynamic loader finds the standard library's libraries
+        args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    return args
 
 
 def judge(outcome: _Outcome, nonce: bytes, limits: SandboxLimits) -> SandboxResult:
