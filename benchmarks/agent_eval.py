@@ -213,7 +213,8 @@ def main() -> None:
 
 def markdown(results: dict[str, Any]) -> str:
     lines = ["# Agent evaluation", ""]
-    lines += [f"Machine ({name}): {json.dumps(machine)}" for name, machine in results["machines"].items()]
+    lines += ["Machines:", ""]
+    lines += [f"- {name}: {json.dumps(machine)}" for name, machine in results["machines"].items()]
     lines += ["", "## Summary", ""]
     lines += [
         "| planner | requests | run | skipped | valid | correct | mean s | mean LLM calls |",
@@ -234,11 +235,17 @@ def markdown(results: dict[str, Any]) -> str:
     for name, rows in results["planners"].items():
         for r in rows:
             lines.append(
-                f"| {name} | {r['id']} | {r['domain']} | {r['request']} | {r['status']} | {r.get('valid', '')} | "
-                f"{r.get('correct', '')} | {' -> '.join(r.get('plan', []))} | {r.get('rounds', '')} | "
-                f"{r.get('llm_calls', '')} | {r.get('seconds', '')} | {r.get('why', '')} |"
+                f"| {name} | {r['id']} | {r['domain']} | {_cell(r['request'])} | {_cell(r['status'])} | "
+                f"{r.get('valid', '')} | {r.get('correct', '')} | {' -> '.join(r.get('plan', []))} | "
+                f"{r.get('rounds', '')} | {r.get('llm_calls', '')} | {r.get('seconds', '')} | "
+                f"{_cell(r.get('why', ''))} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Text for one table cell: on one line, its pipes escaped."""
+    return " ".join(str(text).split()).replace("|", "\\|")
 
 
 if __name__ == "__main__":
