@@ -84,14 +84,45 @@ def fill_schema(cls: type[Operator], available: list[str]) -> dict[str, Any]:
     properties = {name: _clean(_inline(prop, definitions)) for name, prop in schema.get("properties", {}).items()}
     required = list(schema.get("required", []))
     columns = [c for c in available if not c.startswith("_")]
+    needed = needed_reads(cls)
     for key in cls.key_parameters().values():
-        if key.role is KeyRole.READ:
+        if key.role is KeyRole.READ and key.name in needed:
             choices = columns + ([key.default] if key.default.startswith("_") and key.default in available else [])
             properties[key.name] = {"type": "string", "enum": choices or available}
             required.append(key.name)
+        elif key.role is KeyRole.READ:  # an optional column (e.g. a code row's language): may stay unbound
+            properties[key.name] = {"type": "string", "enum": list(dict.fromkeys([key.default, *columns]))}
         else:
             properties[key.name] = {"type": "string", "maxLength": 64}
     return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
+def needed_reads(cls: type[Operator]) -> set[str]:
+    """The read keys whose column must exist: an operator's ``reads()`` lists the columns it requires, and a read
+    key it leaves out (a language or path column the code operators use when present) is optional."""
+    defaults = {k.name: k.default for k in cls.key_parameters().values()}
+    reads = [k.name for k in cls.key_parameters().values() if k.role is KeyRole.READ]
+    try:
+        required = set(cls.model_construct().reads(defaults))
+    except Exception:  # an operator whose reads() needs its parameters: every read key is required
+        return set(reads)
+    return {name for name in reads if defaults[name] in required}
+
+
+def distinct_writes(cls: type[Operator], keys: dict[str, str]) -> dict[str, str]:
+    """``keys`` with any write key that repeats an earlier write key's column set back to its default (or, when
+    that is taken too, to a numbered one): two outputs of one step in one column would fail only when it runs."""
+    taken: set[str] = set()
+    cleaned = dict(keys)
+    for key in cls.key_parameters().values():
+        if key.role is not KeyRole.WRITE:
+            continue
+        column = cleaned.get(key.name, key.default)
+        if column in taken:
+            column = key.default if key.default not in taken else f"{key.default}_{len(taken) + 1}"
+            cleaned[key.name] = column
+        taken.add(column)
+    return cleaned
 
 
 def _inline(node: Any, definitions: dict[str, Any]) -> Any:
@@ -228,7 +259,7 @@ def fill_steps(
         cls = get_operator(step.operator)
         schema = fill_schema(cls, available)
         answer = _ask(llm, fill_prompt(request, index, step, available, feedback), schema, FILL_TEMPLATE)
-        keys = {k: str(answer[k]) for k in cls.key_parameters() if answer.get(k)}
+        keys = distinct_writes(cls, {k: str(answer[k]) for k in cls.key_parameters() if answer.get(k)})
         params = {k: v for k, v in answer.items() if k in cls.model_fields}
         done = PlanStep(step.operator, step.why, params, keys)
         filled.append(done)

@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 
 from dataflow_assets.agent.dryrun import Limits, SubprocessDryRunner, write_sample
-from dataflow_assets.agent.plan import PlanStep, fill_schema, fill_steps, pick_schema, pick_steps
+from dataflow_assets.agent.plan import (
+    PlanStep,
+    distinct_writes,
+    fill_schema,
+    fill_steps,
+    pick_schema,
+    pick_steps,
+)
 from dataflow_assets.agent.render import render, write_module
 from dataflow_assets.agent.retrieve import retrieve
 from dataflow_assets.agent.understand import understand_input
@@ -73,6 +80,29 @@ def test_schemas_forbid_unknown_operators_parameters_and_columns():
     for bad in ({"min_words": 3, "input_key": "text"}, {"min_wordz": 3, "input_key": "body"}, {"min_words": -1}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, schema)
+
+
+def test_an_optional_column_may_stay_unbound_and_a_required_one_must_exist():
+    schema = fill_schema(get_operator("code_complexity"), ["_row_id", "code", "lang_hint"])
+    assert "input_code_key" in schema["required"] and schema["properties"]["input_code_key"]["enum"] == [
+        "code",
+        "lang_hint",
+    ]
+    assert "input_language_key" not in schema["required"]  # the rows have no language column: keep the default
+    assert schema["properties"]["input_language_key"]["enum"][0] == "language"
+    jsonschema.validate({"input_code_key": "code"}, schema)
+
+
+def test_two_outputs_of_one_step_never_share_a_column():
+    match = get_operator("sql_execution_match")
+    same = {"input_sql_key": "sql", "output_key": "ok", "output_reason_key": "ok"}
+    assert distinct_writes(match, same) == {
+        "input_sql_key": "sql",
+        "output_key": "ok",
+        "output_reason_key": "execution_match_reason",
+    }
+    clash = {"output_key": "execution_match_reason"}  # the second output's default is taken by the first
+    assert distinct_writes(match, clash) == {**clash, "output_reason_key": "execution_match_reason_2"}
 
 
 def test_keys_of_a_later_step_may_name_columns_an_earlier_step_wrote(good_llm):
