@@ -11,12 +11,12 @@ import dagster as dg
 import numpy as np
 from pydantic import Field, PrivateAttr
 
-from operators.engines import CounterUsage
 from operators.errors import DataflowError
 from resources.classifier.client import LocalClassifier
+from resources.client_resource import ClientResource
 
 
-class ClassifierResource(dg.ConfigurableResource):
+class ClassifierResource(ClientResource[LocalClassifier], dg.ConfigurableResource):
     model_path: str = Field("", description="Folder of a Hugging Face sequence-classification model (the user's)")
     batch_size: int = Field(32, ge=1, description="Texts per forward pass")
     max_length: int = Field(512, ge=8, description="Tokens per text; longer texts are truncated")
@@ -51,16 +51,6 @@ class ClassifierResource(dg.ConfigurableResource):
         )
 
     @property
-    def client(self) -> LocalClassifier:
-        if self._client is None:
-            self._client = self.build_client()
-        return self._client
-
-    @property
-    def identity(self) -> str:
-        return self.client.identity
-
-    @property
     def labels(self) -> tuple[str, ...]:
         return self.client.labels
 
@@ -70,6 +60,3 @@ class ClassifierResource(dg.ConfigurableResource):
 
     def classify(self, texts: Sequence[str], pairs: Sequence[str] | None = None) -> np.ndarray:
         return self.client.classify(texts, pairs)
-
-    def usage(self) -> CounterUsage:
-        return self.client.usage()

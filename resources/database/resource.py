@@ -20,15 +20,15 @@ import dagster as dg
 from pydantic import Field, PrivateAttr, field_validator
 
 from operators.database.protocol import ExecutionResult
-from operators.engines import CounterUsage
 from operators.errors import DataflowError
+from resources.client_resource import ClientResource
 from resources.database.client import DatabaseClient
 from resources.database.sample import sample_databases
 
 ENV_DATABASES = "DATAFLOW_SQL_DATABASES"
 
 
-class DatabaseResource(dg.ConfigurableResource):
+class DatabaseResource(ClientResource[DatabaseClient], dg.ConfigurableResource):
     databases: dict[str, list[str]] = Field(
         description="db_id -> URL, or a list of URLs of variants (one schema, different contents): "
         "sqlite:///path.db, postgresql://user@host:port/db, mysql://user@host:port/db"
@@ -70,9 +70,6 @@ class DatabaseResource(dg.ConfigurableResource):
             databases = sample_databases(Path(data_root).parent / "sql")
         return cls(databases=databases, timeout_s=float(os.environ.get("DATAFLOW_SQL_TIMEOUT_S", "5")))
 
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._client = self.build_client()
-
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._client is not None:
             self._client.close()
@@ -85,16 +82,6 @@ class DatabaseResource(dg.ConfigurableResource):
             allow_recursive=self.allow_recursive,
             require_unprivileged=self.require_unprivileged,
         )
-
-    @property
-    def client(self) -> DatabaseClient:
-        if self._client is None:
-            self._client = self.build_client()
-        return self._client
-
-    @property
-    def identity(self) -> str:
-        return self.client.identity
 
     def db_ids(self) -> list[str]:
         return self.client.db_ids()
@@ -116,6 +103,3 @@ class DatabaseResource(dg.ConfigurableResource):
 
     def schema(self, db_id: str, *, sample_values: int = 3) -> str:
         return self.client.schema(db_id, sample_values=sample_values)
-
-    def usage(self) -> CounterUsage:
-        return self.client.usage()

@@ -19,7 +19,7 @@ import dagster as dg
 import numpy as np
 from pydantic import Field, PrivateAttr
 
-from operators.engines import CounterUsage
+from resources.client_resource import ClientResource
 from resources.embedder.backends import EmbeddingBackend
 from resources.embedder.cache import VectorCache
 from resources.embedder.client import EmbedderClient
@@ -28,7 +28,7 @@ from resources.llm.client import RetryPolicy
 from resources.llm.limits import RateLimiter
 
 
-class EmbedderResource(dg.ConfigurableResource):
+class EmbedderResource(ClientResource[EmbedderClient], dg.ConfigurableResource):
     backend: Literal["local", "openai"] = Field("local", description="Which engine computes the vectors")
     model: str = Field(
         "",
@@ -67,9 +67,6 @@ class EmbedderResource(dg.ConfigurableResource):
             api_key_env=env.get("DATAFLOW_EMBEDDER_API_KEY_ENV", "OPENAI_API_KEY"),
             cache_path=str(Path(data_root).parent / "embedding_cache.sqlite"),
         )
-
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._client = self.build_client()
 
     def build_client(self) -> EmbedderClient:
         """The client, checked (model folder, model name, API key) but with no model loaded and no request made."""
@@ -110,21 +107,8 @@ class EmbedderResource(dg.ConfigurableResource):
         return SentenceTransformerBackend(self.model or None, threads=self.threads)
 
     @property
-    def client(self) -> EmbedderClient:
-        if self._client is None:
-            self._client = self.build_client()
-        return self._client
-
-    @property
-    def identity(self) -> str:
-        return self.client.identity
-
-    @property
     def dimensions(self) -> int:
         return self.client.dimensions
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.client.embed(texts)
-
-    def usage(self) -> CounterUsage:
-        return self.client.usage()

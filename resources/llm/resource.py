@@ -20,13 +20,14 @@ import dagster as dg
 from pydantic import Field, PrivateAttr
 
 from operators.llm.protocol import LLMResult, Prompt, TokenScores
+from resources.client_resource import ClientResource
 from resources.llm.backend import Backend
 from resources.llm.cache import ResponseCache
 from resources.llm.client import LLMClient, LLMUsage, RetryPolicy
 from resources.llm.limits import RateLimiter
 
 
-class LLMResource(dg.ConfigurableResource):
+class LLMResource(ClientResource[LLMClient], dg.ConfigurableResource):
     backend: Literal["local", "openai", "vllm"] = Field("local", description="Which engine serves the model")
     model: str = Field(
         "", description="Model name (openai, vllm) or GGUF path (local; default: the bundled SmolLM2-135M)"
@@ -80,9 +81,6 @@ class LLMResource(dg.ConfigurableResource):
             cache_path=str(Path(data_root).parent / "llm_cache.sqlite"),
         )
 
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._client = self.build_client()
-
     def build_client(self) -> LLMClient:
         return LLMClient(
             self._backend(),
@@ -123,12 +121,6 @@ class LLMResource(dg.ConfigurableResource):
         from resources.llm.backends.llama_cpp_backend import LlamaCppBackend
 
         return LlamaCppBackend(model_path=self.model or None, n_ctx=self.n_ctx, n_threads=self.n_threads)
-
-    @property
-    def client(self) -> LLMClient:
-        if self._client is None:
-            self._client = self.build_client()
-        return self._client
 
     @property
     def model_id(self) -> str:

@@ -15,12 +15,12 @@ from typing import Literal
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
-from operators.engines import CounterUsage
 from operators.sandbox.protocol import SandboxJob, SandboxLimits, SandboxResult
+from resources.client_resource import ClientResource
 from resources.sandbox.client import SandboxClient
 
 
-class SandboxResource(dg.ConfigurableResource):
+class SandboxResource(ClientResource[SandboxClient], dg.ConfigurableResource):
     mode: Literal["bwrap", "unsafe"] = Field(
         "bwrap",
         description="bwrap: isolation with bubblewrap (required for untrusted code). unsafe: a plain subprocess, "
@@ -65,9 +65,6 @@ class SandboxResource(dg.ConfigurableResource):
             max_output_bytes=self.max_output_bytes,
         )
 
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._client = self.build_client()
-
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._client is not None:
             self._client.close()  # the spare sandboxes started for the next job
@@ -77,21 +74,8 @@ class SandboxResource(dg.ConfigurableResource):
         return SandboxClient(self.configured_limits(), workers=self.workers, python=self.python, mode=self.mode)
 
     @property
-    def client(self) -> SandboxClient:
-        if self._client is None:
-            self._client = self.build_client()
-        return self._client
-
-    @property
-    def identity(self) -> str:
-        return self.client.identity
-
-    @property
     def limits(self) -> SandboxLimits:
         return self.client.limits
-
-    def usage(self) -> CounterUsage:
-        return self.client.usage()
 
     def run(self, program: str, **options) -> SandboxResult:
         return self.client.run(program, **options)
