@@ -78,7 +78,11 @@ class EngineRecipe:
     engine: Any = None
 
     def build(self) -> Any:
-        return self.resource(**self.values).build_client() if self.resource is not None else self.engine
+        return self.given().build_client() if self.resource is not None else self.engine
+
+    def given(self) -> Any:
+        """The engine as the step was given it: the resource (configured, not built) or the engine object."""
+        return self.resource(**self.values) if self.resource is not None else self.engine
 
 
 def worker_engine(engine: Any, actors: int) -> EngineRecipe:

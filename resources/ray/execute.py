@@ -57,7 +57,7 @@ def run_on_ray(
     if not tasks:  # no rows: nothing to distribute
         frame = pl.scan_delta(source.uri, version=source.version).head(0).collect()
         return RayRun(step.run([frame], engines), 0, {}, {"identity": ray_engine.identity, "tasks": 0})
-    ray_engine.connect(_step_modules(step))
+    ray_engine.connect(step_modules(step))
     ray = import_ray()
     schema = pl.scan_delta(source.uri, version=source.version).collect_schema()
     items = ray.data.from_items([asdict(t) for t in tasks], override_num_blocks=len(tasks))
@@ -128,7 +128,7 @@ def _one_table(blocks: list[StagedBlock], asset: str, name: str) -> StagedTable:
     return StagedTable([f for block in blocks for f in block.files], schema)
 
 
-def _step_modules(step: Any) -> tuple[ModuleType, ...]:
+def step_modules(step: Any) -> tuple[ModuleType, ...]:
     """The modules defining the step's operators, so that their packages reach the workers too."""
     items = getattr(step, "steps", [step])
     return tuple(sys.modules[type(item.op).__module__] for item in items)

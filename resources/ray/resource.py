@@ -4,7 +4,9 @@ Dagster stays the control plane (assets, partitions, checks, lineage, the UI) an
 the work of the steps a pipeline lists in ``ray_steps``, and which of them do run on Ray is this resource's choice
 per run (``steps``), so a run can be moved back to polars from the launchpad. The step's process is the Ray driver:
 it connects when the first Ray step starts (nothing is started for runs without one) and disconnects when the run
-ends, unless it found Ray already connected (a notebook, a Ray job), which it then leaves as it was.
+ends, unless it found Ray already connected (a notebook, a Ray job), which it then leaves as it was. With
+``job_address`` the step's process is no driver at all: each Ray step is submitted as a Ray job that runs it on the
+cluster and reports back through Dagster Pipes (``resources.ray.jobs``).
 
 ``ray`` is an optional extra (``pip install -e '.[ray]'``), imported only when a step connects.
 """
@@ -33,6 +35,11 @@ class RayEngine(dg.ConfigurableResource):
         None,
         description="None: start a local Ray in this process, bounded by num_cpus; 'host:6379' or "
         "'ray://host:10001': join that cluster",
+    )
+    job_address: str | None = Field(
+        None,
+        description="The cluster's job API (its dashboard), 'http://host:8265': each Ray step runs as a Ray job "
+        "there, its logs and result reported back through Dagster Pipes; None: this process is the driver",
     )
     num_cpus: int | None = Field(None, ge=1, description="CPUs of the local Ray (address None); default all")
     object_store_mb: int | None = Field(None, ge=80, description="Object store of the local Ray in MB; default Ray's")
@@ -66,13 +73,15 @@ class RayEngine(dg.ConfigurableResource):
 
     @classmethod
     def from_env(cls, data_root: Path) -> RayEngine:
-        """The shipped definitions' Ray: ``DATAFLOW_RAY_ADDRESS`` (default: a local Ray), ``DATAFLOW_RAY_NUM_CPUS``
-        and ``DATAFLOW_RAY_STEPS`` (comma-separated; unset: every step a pipeline lists in ``ray_steps``). Every
-        other option can be set per run in the launchpad."""
+        """The shipped definitions' Ray: ``DATAFLOW_RAY_ADDRESS`` (default: a local Ray),
+        ``DATAFLOW_RAY_JOB_ADDRESS`` (Ray steps as Ray jobs), ``DATAFLOW_RAY_NUM_CPUS`` and ``DATAFLOW_RAY_STEPS``
+        (comma-separated; unset: every step a pipeline lists in ``ray_steps``). Every other option can be set per
+        run in the launchpad."""
         env = os.environ
         steps = env.get("DATAFLOW_RAY_STEPS")
         return cls(
             address=env.get("DATAFLOW_RAY_ADDRESS") or None,
+            job_address=env.get("DATAFLOW_RAY_JOB_ADDRESS") or None,
             num_cpus=int(env["DATAFLOW_RAY_NUM_CPUS"]) if env.get("DATAFLOW_RAY_NUM_CPUS") else None,
             steps=[s.strip() for s in steps.split(",") if s.strip()] if steps is not None else None,
         )
@@ -83,7 +92,9 @@ class RayEngine(dg.ConfigurableResource):
 
     @property
     def identity(self) -> str:
-        """Where Ray steps run: the cluster's address, or the local Ray's bounds."""
+        """Where Ray steps run: the cluster's job API or address, or the local Ray's bounds."""
+        if self.job_address is not None:
+            return f"ray-job:{self.job_address}"
         if self.address is not None:
             return f"ray:{self.address}"
         return f"ray:local(num_cpus={self.num_cpus or os.cpu_count()})"
@@ -96,8 +107,9 @@ class RayEngine(dg.ConfigurableResource):
             env["py_modules"] = sorted({str(_package_dir(m)) for m in (*_project_modules(), *modules)})
         return env
 
-    def connect(self, modules: tuple[ModuleType, ...] = ()) -> None:
-        """Connect this process to Ray as its driver, unless it already is; ``modules`` are shipped as well."""
+    def connect(self, modules: tuple[ModuleType, ...] = (), *, in_job: bool = False) -> None:
+        """Connect this process to Ray as its driver, unless it already is; ``modules`` are shipped as well. A Ray
+        job's driver (``in_job``) keeps the runtime env its submission gave (Ray refuses a second one)."""
         ray = import_ray()
         if ray.is_initialized():
             return
@@ -112,11 +124,13 @@ class RayEngine(dg.ConfigurableResource):
             # A local Ray listens on the loopback only; a driver of a cluster on 127.0.0.1 must say so too, or Ray
             # replaces the address with the machine's network address.
             _node_ip_address="127.0.0.1" if loopback else None,
-            runtime_env=self.runtime_env(modules),
+            runtime_env=None if in_job else self.runtime_env(modules),
             log_to_driver=False,
             logging_level="WARNING",
         )
-        ray.data.DataContext.get_current().enable_progress_bars = False
+        data = ray.data.DataContext.get_current()
+        data.enable_progress_bars = False
+        data.raise_original_map_exception = True  # a step's own error, not Ray Data's "UDF failed" wrapper
         self._connected = True
 
     def disconnect(self) -> None:

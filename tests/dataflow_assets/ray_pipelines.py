@@ -3,6 +3,7 @@ connection ships the ``tests`` package to them).
 
 ``KillOnce`` kills the worker process that runs it the first time it sees a given partition, leaving a marker file
 behind: Ray must run that batch again on another worker, and the run must end with every row exactly once.
+``FailOn`` raises on the rows of a given partition: a step error, which fails the run.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from operators import (
 )
 from operators.base import OpResult, Read, Refiner
 from operators.columns import PARTITION
+from operators.errors import DataflowError
 
 
 class KillOnce(Refiner):
@@ -49,6 +51,21 @@ class KillOnce(Refiner):
         return OpResult(kept=df)
 
 
+class FailOn(Refiner):
+    """Raises a :class:`DataflowError` on rows of ``partition``; changes no row."""
+
+    partition: str = Field(description="The partition whose rows the step refuses")
+
+    def expressions(self, *, input_key: Read = "text") -> dict[str, pl.Expr]:
+        return {}
+
+    def run(self, *frames: pl.DataFrame, **keys: str) -> OpResult:
+        (df,) = frames
+        if self.partition in df[PARTITION].to_list():
+            raise DataflowError(f"FailOn refuses partition {self.partition!r}")
+        return OpResult(kept=df)
+
+
 class CleanPipeline(Pipeline):
     """Shards -> clean (normalize, score, filter short documents: rejected and scores side tables), on Ray."""
 
@@ -56,11 +73,14 @@ class CleanPipeline(Pipeline):
     text_columns = ("text",)
     ray_steps = ("clean",)
 
-    def __init__(self, shards: Path | str, *, kill_marker: str = "", kill_partition: str = "") -> None:
+    def __init__(
+        self, shards: Path | str, *, kill_marker: str = "", kill_partition: str = "", fail_partition: str = ""
+    ) -> None:
         super().__init__()
         self.raw = FileSource(path=str(shards), pattern="*.jsonl", columns={"text": "string"}, partitioned=True)
-        killer = [KillOnce(marker=kill_marker, partition=kill_partition)] if kill_marker else []
-        self.clean = Sequential(*killer, NormalizeTextRefiner(), TextStatsEvaluator(), WordCountFilter(min_words=8))
+        first = [KillOnce(marker=kill_marker, partition=kill_partition)] if kill_marker else []
+        first += [FailOn(partition=fail_partition)] if fail_partition else []
+        self.clean = Sequential(*first, NormalizeTextRefiner(), TextStatsEvaluator(), WordCountFilter(min_words=8))
 
     def forward(self):
         return self.clean(self.raw())

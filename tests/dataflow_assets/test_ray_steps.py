@@ -6,10 +6,8 @@ reused."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -17,7 +15,6 @@ import polars as pl
 import pytest
 from deltalake import DeltaTable
 
-import tests
 from dataflow_assets.runner import materialize_pipeline
 from operators.columns import PARTITION, ROW_ID
 from resources.delta_store import DeltaStore
@@ -25,7 +22,7 @@ from resources.llm.resource import LLMResource
 from resources.ray import RayEngine
 from tests.dataflow_assets.ray_pipelines import CleanPipeline, RewritePipeline
 from tests.resources.llm.fault_server import FaultServer
-from tests.resources.ray.local_cluster import LocalRayCluster
+from tests.resources.ray.local_cluster import LocalRayCluster, driven_cluster
 
 ray = pytest.importorskip("ray", reason="the Ray steps need the ray extra: pip install -e '.[ray]'")
 pytestmark = pytest.mark.slow
@@ -50,20 +47,8 @@ SAME_METADATA = ("dagster/row_count", "dagster/column_schema", "dataflow/rejecte
 
 @pytest.fixture(scope="module")
 def cluster():
-    """The cluster, and this test process connected to it as the driver for the whole module (a new driver per
-    run would pay Ray's cold start every time); the ``tests`` package is shipped to the workers."""
-    temp = Path(tempfile.mkdtemp(prefix="ray-", dir="/tmp"))  # short: Ray's socket paths must fit 107 bytes
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RAY_AUTH_MODE", "disabled")  # loopback only; Ray's token file is shared by every user here
-        running = LocalRayCluster(temp, num_cpus=2, object_store_mb=200).start()
-        try:
-            RayEngine(address=running.address).connect((tests,))
-            yield running
-        finally:
-            ray.shutdown()
-            left = running.stop()
-            shutil.rmtree(temp, ignore_errors=True)
-    assert not left, f"Ray processes still running after the cluster stopped: {left}"
+    with driven_cluster(num_cpus=2, object_store_mb=200) as running:
+        yield running
 
 
 def on_ray(cluster: LocalRayCluster, **options) -> dict[str, RayEngine]:
