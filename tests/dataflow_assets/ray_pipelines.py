@@ -3,13 +3,16 @@ connection ships the ``tests`` package to them).
 
 ``KillOnce`` kills the worker process that runs it the first time it sees a given partition, leaving a marker file
 behind: Ray must run that batch again on another worker, and the run must end with every row exactly once.
-``FailOn`` raises on the rows of a given partition: a step error, which fails the run.
+``FailOn`` raises on the rows of a given partition: a step error, which fails the run. ``RecordCluster`` tells
+which cluster ran the step.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -66,6 +69,24 @@ class FailOn(Refiner):
         return OpResult(kept=df)
 
 
+class RecordCluster(Refiner):
+    """Writes what the Ray worker running it sees of its cluster (CPUs, nodes) to ``path`` as JSON; changes no
+    row."""
+
+    path: str = Field(description="File to write")
+
+    def expressions(self, *, input_key: Read = "text") -> dict[str, pl.Expr]:
+        return {}
+
+    def run(self, *frames: pl.DataFrame, **keys: str) -> OpResult:
+        import ray
+
+        (df,) = frames
+        seen = {"cpus": ray.cluster_resources().get("CPU"), "nodes": sum(node["Alive"] for node in ray.nodes())}
+        Path(self.path).write_text(json.dumps(seen))
+        return OpResult(kept=df)
+
+
 class CleanPipeline(Pipeline):
     """Shards -> clean (normalize, score, filter short documents: rejected and scores side tables), on Ray."""
 
@@ -73,13 +94,10 @@ class CleanPipeline(Pipeline):
     text_columns = ("text",)
     ray_steps = ("clean",)
 
-    def __init__(
-        self, shards: Path | str, *, kill_marker: str = "", kill_partition: str = "", fail_partition: str = ""
-    ) -> None:
+    def __init__(self, shards: Path | str, *, first: Sequence[Refiner] = ()) -> None:
+        """``first``: operators run before the cleaning, to fail, kill or observe the step (changing no row)."""
         super().__init__()
         self.raw = FileSource(path=str(shards), pattern="*.jsonl", columns={"text": "string"}, partitioned=True)
-        first = [KillOnce(marker=kill_marker, partition=kill_partition)] if kill_marker else []
-        first += [FailOn(partition=fail_partition)] if fail_partition else []
         self.clean = Sequential(*first, NormalizeTextRefiner(), TextStatsEvaluator(), WordCountFilter(min_words=8))
 
     def forward(self):

@@ -15,7 +15,7 @@ from dataflow_assets.runner import materialize_pipeline
 from operators.errors import DataflowError
 from resources.delta_store import DeltaStore
 from resources.ray import RayEngine
-from tests.dataflow_assets.ray_pipelines import CleanPipeline
+from tests.dataflow_assets.ray_pipelines import CleanPipeline, FailOn
 from tests.dataflow_assets.test_ray_steps import SAME_METADATA, TABLES, metadata, table
 from tests.resources.ray.local_cluster import driven_cluster
 
@@ -86,7 +86,7 @@ def test_a_step_run_as_a_ray_job_commits_what_the_step_run_in_process_commits(cl
 def test_a_failing_job_fails_the_step_with_the_jobs_error_and_commits_nothing(cluster, shards, tmp_path, instance):
     from ray.job_submission import JobStatus, JobSubmissionClient
 
-    pipeline = CleanPipeline(shards, fail_partition="shard-002.jsonl")
+    pipeline = CleanPipeline(shards, first=[FailOn(partition="shard-002.jsonl")])
     with pytest.raises(DataflowError) as failed:
         materialize_pipeline(pipeline, root=tmp_path / "delta", instance=instance, resources=as_job(cluster))
 

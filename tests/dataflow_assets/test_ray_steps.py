@@ -20,7 +20,7 @@ from operators.columns import PARTITION, ROW_ID
 from resources.delta_store import DeltaStore
 from resources.llm.resource import LLMResource
 from resources.ray import RayEngine
-from tests.dataflow_assets.ray_pipelines import CleanPipeline, RewritePipeline
+from tests.dataflow_assets.ray_pipelines import CleanPipeline, KillOnce, RewritePipeline
 from tests.resources.llm.fault_server import FaultServer
 from tests.resources.ray.local_cluster import LocalRayCluster, driven_cluster
 
@@ -122,7 +122,7 @@ def test_two_concurrent_runs_commit_their_own_partitions(cluster, shards, tmp_pa
 def test_a_worker_killed_mid_step_is_replaced_and_no_row_is_lost_or_doubled(cluster, shards, tmp_path, instance):
     marker = tmp_path / "killed"
     victim = sorted(p.name for p in shards.glob("*.jsonl"))[1]
-    pipeline = CleanPipeline(shards, kill_marker=str(marker), kill_partition=victim)
+    pipeline = CleanPipeline(shards, first=[KillOnce(marker=str(marker), partition=victim)])
 
     summary = materialize_pipeline(pipeline, root=tmp_path / "delta", instance=instance, resources=on_ray(cluster))
 

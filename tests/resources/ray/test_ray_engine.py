@@ -40,3 +40,11 @@ def test_from_env_reads_address_cpus_and_steps(monkeypatch, tmp_path):
     assert (engine.address, engine.num_cpus, engine.steps) == ("10.0.0.5:6379", 8, ["rules", "refined"])
     monkeypatch.delenv("DATAFLOW_RAY_STEPS")
     assert RayEngine.from_env(tmp_path).steps is None
+
+
+def test_a_job_address_makes_ray_steps_ray_jobs(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATAFLOW_RAY_JOB_ADDRESS", "http://head:8265")
+    engine = RayEngine.from_env(tmp_path)
+    assert engine.job_address == "http://head:8265" and engine.identity == "ray-job:http://head:8265"
+    monkeypatch.delenv("DATAFLOW_RAY_JOB_ADDRESS")
+    assert RayEngine.from_env(tmp_path).job_address is None
