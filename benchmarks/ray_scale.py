@@ -106,7 +106,7 @@ def run_ray(source: DeltaSlice, out: Path, blocks: int) -> dict[str, object]:
     import ray
 
     from resources.ray import RayEngine
-    from resources.ray.execute import run_on_ray
+    from resources.ray.execute import RayStep, run_on_ray
 
     rows = pl.scan_delta(source.uri).select(pl.len()).collect().item()
     engine = RayEngine(num_cpus=CPUS, object_store_mb=400, rows_per_block=-(-rows // blocks))
@@ -118,9 +118,7 @@ def run_ray(source: DeltaSlice, out: Path, blocks: int) -> dict[str, object]:
     idle_mb = sum(_rss_mb(pid, "VmRSS") for pid in _tree())
     before, started = _tree_cpu(), time.perf_counter()
     store = DeltaStore(out)
-    run = run_on_ray(
-        engine, stage(), source, {}, store=store, asset_path=["bench", "rules"], partitioned=True, text_columns=["text"]
-    )
+    run = run_on_ray(engine, RayStep(stage(), source, {}, store, ["bench", "rules"], True, ["text"]))
     staged = run.result
     for side, table in staged.sides.items():
         store.commit_files(store.uri(["bench", "rules"], side), table.files, table.schema, partitions=[PARTITION_KEY])

@@ -265,21 +265,24 @@ def _ray_step(
 ) -> dg.Output[StepOutput]:
     """Run the step on Ray, in this process as the driver or as a Ray job: the workers write the output's files,
     the IO manager commits them (two phases)."""
-    from resources.ray.execute import run_on_ray  # imports ray: only for steps that run on it
+    from resources.ray.execute import RayStep, run_on_ray  # imports ray: only for steps that run on it
     from resources.ray.jobs import run_as_job
 
     ray_engine = context.resources.ray
-    where = {
-        "store": context.resources.delta_io.store,
-        "asset_path": [group, node.name],
-        "partitioned": partitioned,
-        "text_columns": text_columns,
-    }
+    work = RayStep(
+        node.step,
+        source,
+        engines,
+        store=context.resources.delta_io.store,
+        asset_path=[group, node.name],
+        partitioned=partitioned,
+        text_columns=text_columns,
+    )
     if ray_engine.job_address is not None:
-        run = run_as_job(context, ray_engine, node.step, source, engines, **where)
+        run = run_as_job(context, ray_engine, work)
     else:
         with step_progress(context.log, f"{group}/{node.name}"):
-            run = run_on_ray(ray_engine, node.step, source, engines, **where)
+            run = run_on_ray(ray_engine, work)
     context.log.info(f"{group}/{node.name} ran on {ray_engine.identity}: {run.stats}")
     metadata: dict[str, object] = {"dataflow/rows_in": run.rows_in, "dataflow/ray": dg.MetadataValue.json(run.stats)}
     for name, engine in engines.items():

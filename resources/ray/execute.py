@@ -40,18 +40,24 @@ class RayRun:
     """Where and how the step ran: the cluster, tasks, actors, seconds."""
 
 
-def run_on_ray(
-    ray_engine: RayEngine,
-    step: Any,
-    source: DeltaSlice,
-    engines: dict[str, Any],
-    *,
-    store: DeltaStore,
-    asset_path: list[str],
-    partitioned: bool,
-    text_columns: list[str],
-) -> RayRun:
-    """Run the bound ``step`` (row-local, see ``Pipeline.ray_steps``) over ``source`` on Ray."""
+@dataclass(frozen=True)
+class RayStep:
+    """A bound row-local step (see ``Pipeline.ray_steps``) and where it reads and writes: what runs on Ray, with
+    this process as the driver or in a Ray job (``resources.ray.jobs``)."""
+
+    step: Any
+    source: DeltaSlice
+    engines: dict[str, Any]
+    """The step's engines as Dagster gives them: resources, not built clients."""
+    store: DeltaStore
+    asset_path: list[str]
+    partitioned: bool
+    text_columns: list[str]
+
+
+def run_on_ray(ray_engine: RayEngine, work: RayStep) -> RayRun:
+    """Run ``work``'s step over its source on Ray, with this process as the driver."""
+    step, source, engines, asset_path = work.step, work.source, work.engines, work.asset_path
     started = time.perf_counter()
     tasks = plan_reads(source, ray_engine.rows_per_block)
     if not tasks:  # no rows: nothing to distribute
@@ -64,7 +70,7 @@ def run_on_ray(
     # The same remote arguments for the map and the write let Ray fuse them into one task per block (no copy of
     # the packed outputs through the object store). Ray 2.60 warns that these keyword arguments will be renamed.
     remote = {"num_cpus": ray_engine.cpus_per_task, "max_retries": ray_engine.max_retries}
-    settings = {"step": step, "schema": schema, "text_columns": text_columns}
+    settings = {"step": step, "schema": schema, "text_columns": work.text_columns}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated", category=DeprecationWarning)
         if engines:
@@ -84,7 +90,7 @@ def run_on_ray(
         else:
             actors = 0
             mapped = items.map_batches(run_task, fn_kwargs=settings, batch_size=1, batch_format="pyarrow", **remote)
-    sink = StagingDatasink(store, asset_path, partitioned=partitioned)
+    sink = StagingDatasink(work.store, asset_path, partitioned=work.partitioned)
     mapped.write_datasink(sink, ray_remote_args=remote)
     result = _staged(sink, asset_path)
     usage: dict[str, Any] = {}

@@ -22,23 +22,14 @@ def main() -> None:
         run_work(pipes, decode(pipes.get_extra(WORK_EXTRA)))
 
 
-def run_work(pipes: PipesContext, work: JobWork) -> None:
-    name = "/".join(work.asset_path)
+def run_work(pipes: PipesContext, job: JobWork) -> None:
+    name = "/".join(job.work.asset_path)
     # The job's own cluster: Ray gives its driver the address; the job's runtime env already carries the code.
-    engine = RayEngine(**{**work.engine, "address": os.environ["RAY_ADDRESS"], "job_address": None})
-    engine.connect(step_modules(work.step), in_job=True)
+    engine = RayEngine(**{**job.engine, "address": os.environ["RAY_ADDRESS"], "job_address": None})
+    engine.connect(step_modules(job.work.step), in_job=True)
     try:
         pipes.log.info(f"{name}: Ray job driver connected to {engine.identity}")
-        run = run_on_ray(
-            engine,
-            work.step,
-            work.source,
-            {key: recipe.given() for key, recipe in work.engines.items()},
-            store=work.store,
-            asset_path=work.asset_path,
-            partitioned=work.partitioned,
-            text_columns=work.text_columns,
-        )
+        run = run_on_ray(engine, job.step_work())
     except Exception as error:
         cause = root_cause(error)
         pipes.report_custom_message({ERROR_KEY: f"{type(cause).__name__}: {cause}"})

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import base64
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ray import cloudpickle
 
-from resources.delta_store import DeltaStore
 from resources.ray.batches import EngineRecipe
-from resources.ray.execute import RayRun
-from resources.step_output import DeltaSlice
+from resources.ray.execute import RayRun, RayStep
 
 WORK_EXTRA = "dataflow/ray_work"
 RESULT_KEY = "dataflow/ray_result"
@@ -29,18 +27,18 @@ CHUNK_CHARS = 8_000
 
 @dataclass(frozen=True)
 class JobWork:
-    """Everything ``run_on_ray`` needs, for the job's driver."""
+    """Everything the job's driver needs to run the step."""
 
     engine: dict[str, Any]
     """The ``ray`` resource's configuration (the job connects to the cluster it runs on)."""
-    step: Any
-    source: DeltaSlice
+    work: RayStep
+    """The step, its pinned input and output tables; its engines travel as ``engines``."""
     engines: dict[str, EngineRecipe]
     """The step's engines as configured in Dagster (limits not yet divided among actors)."""
-    store: DeltaStore
-    asset_path: list[str]
-    partitioned: bool
-    text_columns: list[str]
+
+    def step_work(self) -> RayStep:
+        """The work with its engines configured as in Dagster, as ``run_on_ray`` takes it."""
+        return replace(self.work, engines={name: recipe.given() for name, recipe in self.engines.items()})
 
 
 def encode(value: Any) -> str:

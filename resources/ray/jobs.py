@@ -15,18 +15,17 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
+import warnings
 from dataclasses import replace
 from typing import Any
 
 import dagster as dg
 
 from operators.errors import DataflowError, MissingDependencyError
-from resources.delta_store import DeltaStore
 from resources.ray.batches import worker_engine
-from resources.ray.execute import RayRun, step_modules
+from resources.ray.execute import RayRun, RayStep, step_modules
 from resources.ray.job_payload import WORK_EXTRA, JobWork, encode, error_from, result_from
 from resources.ray.resource import RayEngine
-from resources.step_output import DeltaSlice
 
 ENTRYPOINT = "python -m resources.ray.job_entrypoint"
 """Run by the ``python`` on the head node's path: the cluster's environment, with the project's dependencies."""
@@ -34,41 +33,30 @@ POLL_S = 1.0
 ERROR_TAIL_CHARS = 3_000
 
 
-def run_as_job(
-    context: dg.AssetExecutionContext,
-    ray_engine: RayEngine,
-    step: Any,
-    source: DeltaSlice,
-    engines: dict[str, Any],
-    *,
-    store: DeltaStore,
-    asset_path: list[str],
-    partitioned: bool,
-    text_columns: list[str],
-) -> RayRun:
-    """Run the bound ``step`` over ``source`` as a Ray job at ``ray_engine.job_address``, as ``run_on_ray`` would."""
+def run_as_job(context: dg.AssetExecutionContext, ray_engine: RayEngine, work: RayStep) -> RayRun:
+    """Run ``work``'s step as a Ray job at ``ray_engine.job_address``; what ``run_on_ray`` would return."""
     reader_class, client_class, succeeded = _job_api()
     client = client_class(ray_engine.job_address)
-    work = JobWork(
+    payload = JobWork(
         engine={name: getattr(ray_engine, name) for name in type(ray_engine).model_fields},
-        step=step,
-        source=source,
-        engines={name: worker_engine(engine, 1) for name, engine in engines.items()},
-        store=store,
-        asset_path=asset_path,
-        partitioned=partitioned,
-        text_columns=text_columns,
+        work=replace(work, engines={}),
+        engines={name: worker_engine(engine, 1) for name, engine in work.engines.items()},
     )
+    asset_path = work.asset_path
     name = "/".join(asset_path)
     job_id = f"dataflow-{'-'.join(asset_path)}-{uuid.uuid4().hex[:8]}"
     logs = f"ray job logs --address {ray_engine.job_address} {job_id}"
-    runtime_env = ray_engine.runtime_env(step_modules(step))
-    with dg.open_pipes_session(
-        context=context,
-        message_reader=reader_class(),  # one per job: it follows that job's log
-        context_injector=dg.PipesEnvContextInjector(),
-        extras={WORK_EXTRA: encode(work)},
-    ) as session:
+    runtime_env = ray_engine.runtime_env(step_modules(work.step))
+    # Dagster 1.13 warns in every Pipes session that it reads a preview property of its own message readers.
+    with (
+        warnings.catch_warnings(action="ignore", category=dg.PreviewWarning),
+        dg.open_pipes_session(
+            context=context,
+            message_reader=reader_class(),  # one per job: it follows that job's log
+            context_injector=dg.PipesEnvContextInjector(),
+            extras={WORK_EXTRA: encode(payload)},
+        ) as session,
+    ):
         runtime_env["env_vars"].update(session.get_bootstrap_env_vars())
         client.submit_job(
             entrypoint=ENTRYPOINT,
@@ -81,10 +69,10 @@ def run_as_job(
         try:
             status = _wait(client, job_id)
         except BaseException:
-            # Interrupted (a cancelled run) or lost sight of the job: nobody would commit its result, so stop it.
+            # Interrupted (the run cancelled) or lost sight of the job: nobody would commit its result, so stop it.
+            context.log.warning(f"{name}: stopping Ray job {job_id}")
             with contextlib.suppress(Exception):
                 client.stop_job(job_id)
-            context.log.warning(f"{name}: stopped Ray job {job_id}")
             raise
     messages = list(session.get_custom_messages())
     run = result_from(messages)

@@ -4,7 +4,7 @@ connection ships the ``tests`` package to them).
 ``KillOnce`` kills the worker process that runs it the first time it sees a given partition, leaving a marker file
 behind: Ray must run that batch again on another worker, and the run must end with every row exactly once.
 ``FailOn`` raises on the rows of a given partition: a step error, which fails the run. ``RecordCluster`` tells
-which cluster ran the step.
+which cluster ran the step; ``Sleep`` keeps it busy.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -85,6 +86,19 @@ class RecordCluster(Refiner):
         seen = {"cpus": ray.cluster_resources().get("CPU"), "nodes": sum(node["Alive"] for node in ray.nodes())}
         Path(self.path).write_text(json.dumps(seen))
         return OpResult(kept=df)
+
+
+class Sleep(Refiner):
+    """Sleeps ``seconds`` on each batch, so that a run is still busy when a test cancels it; changes no row."""
+
+    seconds: float = Field(description="Seconds per batch")
+
+    def expressions(self, *, input_key: Read = "text") -> dict[str, pl.Expr]:
+        return {}
+
+    def run(self, *frames: pl.DataFrame, **keys: str) -> OpResult:
+        time.sleep(self.seconds)
+        return OpResult(kept=frames[0])
 
 
 class CleanPipeline(Pipeline):

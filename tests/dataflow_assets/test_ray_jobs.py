@@ -5,7 +5,12 @@ event log, and a failing job as a failed step carrying the job's error, with not
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 
 import dagster as dg
 import pytest
@@ -16,7 +21,7 @@ from operators.errors import DataflowError
 from resources.delta_store import DeltaStore
 from resources.ray import RayEngine
 from tests.dataflow_assets.ray_pipelines import CleanPipeline, FailOn
-from tests.dataflow_assets.test_ray_steps import SAME_METADATA, TABLES, metadata, table
+from tests.dataflow_assets.test_ray_steps import PROJECT, SAME_METADATA, TABLES, metadata, table
 from tests.resources.ray.local_cluster import driven_cluster
 
 pytest.importorskip("ray", reason="Ray steps need the ray extra: pip install -e '.[ray]'")
@@ -25,6 +30,17 @@ pytest.importorskip("dagster_ray", reason="Ray jobs need dagster-ray: pip instal
 pytestmark = pytest.mark.slow
 
 CLEAN = ["ray_clean", "clean"]
+CANCELLED_RUN = """
+import sys
+from dataflow_assets.runner import local_instance, materialize_pipeline
+from resources.ray import RayEngine
+from tests.dataflow_assets.ray_pipelines import CleanPipeline, Sleep
+shards, root, home, job_address = sys.argv[1:]
+materialize_pipeline(CleanPipeline(shards, first=[Sleep(seconds=300)]), root=root, instance=local_instance(home),
+                     resources={"ray": RayEngine(job_address=job_address)})
+"""
+"""A run whose Ray job would take minutes, in a process of its own that the test interrupts (Ctrl-C)."""
+WAIT_S = 180
 COMMIT_KEYS = ("dataflow.inputs", "dataflow.engines")
 
 
@@ -105,3 +121,39 @@ def test_a_failing_job_fails_the_step_with_the_jobs_error_and_commits_nothing(cl
     assert "FailOn refuses partition" in failure.step_failure_data.error.to_string()
     reported = [e for e in events if e.is_engine_event and "closed with exception" in e.message]
     assert reported and "FailOn refuses partition" in reported[0].engine_event_data.error.to_string()
+
+
+def test_a_cancelled_run_stops_its_job_and_commits_nothing(cluster, shards, tmp_path):
+    from ray.job_submission import JobStatus, JobSubmissionClient
+
+    client = JobSubmissionClient(cluster.job_address)
+    earlier = {job.submission_id for job in client.list_jobs()}
+    arguments = [str(shards), str(tmp_path / "delta"), str(tmp_path / "home"), cluster.job_address]
+    log = tmp_path / "run.log"
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+    run = subprocess.Popen(
+        [sys.executable, "-c", CANCELLED_RUN, *arguments],
+        cwd=PROJECT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        job = wait_for(lambda: next((j for j in client.list_jobs() if j.submission_id not in earlier), None))
+        wait_for(lambda: client.get_job_status(job.submission_id) == JobStatus.RUNNING)
+        run.send_signal(signal.SIGINT)  # what Dagster sends a run it cancels
+        assert run.wait(timeout=WAIT_S) != 0
+    finally:
+        run.kill()
+    assert wait_for(lambda: client.get_job_status(job.submission_id).is_terminal())
+    assert client.get_job_status(job.submission_id) == JobStatus.STOPPED, log.read_text()[-3000:]
+    assert not DeltaTable.is_deltatable(str(tmp_path / "delta" / "ray_clean" / "clean"))
+
+
+def wait_for(found, timeout_s: float = WAIT_S):
+    """``found()`` once it is truthy, polled until ``timeout_s`` (then the test fails)."""
+    deadline = time.monotonic() + timeout_s
+    while not (value := found()):
+        assert time.monotonic() < deadline, f"timed out after {timeout_s} s"
+        time.sleep(0.5)
+    return value

@@ -11,7 +11,7 @@ from operators import WordCountFilter
 from resources.delta_store import DeltaStore
 from resources.llm.resource import LLMResource
 from resources.ray.batches import worker_engine
-from resources.ray.execute import RayRun
+from resources.ray.execute import RayRun, RayStep
 from resources.ray.job_payload import (
     CHUNK_CHARS,
     ERROR_KEY,
@@ -54,19 +54,22 @@ def test_the_work_carries_the_step_and_the_engine_configuration(tmp_path):
     llm = LLMResource(backend="openai", model="m", base_url="http://127.0.0.1:8000/v1", max_concurrency=6)
     work = JobWork(
         engine={"rows_per_block": 10},
-        step=WordCountFilter(min_words=3),
-        source=DeltaSlice(str(tmp_path / "raw"), 4, ["shard-1"]),
+        work=RayStep(
+            WordCountFilter(min_words=3),
+            DeltaSlice(str(tmp_path / "raw"), 4, ["shard-1"]),
+            {},
+            DeltaStore(tmp_path),
+            ["group", "step"],
+            True,
+            ["text"],
+        ),
         engines={"llm": worker_engine(llm, 1)},
-        store=DeltaStore(tmp_path),
-        asset_path=["group", "step"],
-        partitioned=True,
-        text_columns=["text"],
     )
 
-    back = decode(encode(work))
+    back = decode(encode(work)).step_work()
 
-    assert back.step == work.step and back.source == work.source and back.store.root == tmp_path
-    given = back.engines["llm"].given()
+    assert (back.step, back.source, back.store.root) == (work.work.step, work.work.source, tmp_path)
+    given = back.engines["llm"]
     assert isinstance(given, LLMResource) and given.max_concurrency == 6  # divided among actors in the job
 
 
