@@ -27,7 +27,6 @@ from operators.errors import DataflowError, MissingDependencyError
 PROJECT_PACKAGES = ("operators", "resources", "dataflow_assets")
 """The project's own packages, sent to the workers unless the cluster has them installed (``ship_code``)."""
 OBJECT_STORE_MB = 1024 * 1024
-LOOPBACK = ("127.0.0.1", "localhost")
 
 
 class RayEngine(dg.ConfigurableResource):
@@ -114,16 +113,12 @@ class RayEngine(dg.ConfigurableResource):
         if ray.is_initialized():
             return
         local = self.address is None
-        loopback = local or self.address.split("://")[-1].startswith(LOOPBACK)
         ray.init(
             # "local" always starts a new Ray: on a shared machine, None could join someone else's cluster.
             address="local" if local else self.address,
             num_cpus=self.num_cpus if local else None,
             object_store_memory=self.object_store_mb * OBJECT_STORE_MB if local and self.object_store_mb else None,
             include_dashboard=False if local else None,
-            # A local Ray listens on the loopback only; a driver of a cluster on 127.0.0.1 must say so too, or Ray
-            # replaces the address with the machine's network address.
-            _node_ip_address="127.0.0.1" if loopback else None,
             runtime_env=None if in_job else self.runtime_env(modules),
             log_to_driver=False,
             logging_level="WARNING",
