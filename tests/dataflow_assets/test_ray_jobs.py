@@ -1,7 +1,8 @@
 """Ray steps submitted as Ray jobs (``RayEngine.job_address``) to a real cluster with its dashboard (one node on
 127.0.0.1, 2 CPUs, a 200 MB object store, started for this module and stopped by its own process ids): the same
 tables, commits and metadata as the step run with this process as the driver, the job's log lines in the run's
-event log, and a failing job as a failed step carrying the job's error, with nothing committed."""
+event log, an LLM step on the job's actor pool, a failing job as a failed step carrying the job's error, and a
+cancelled run stopping its job, with nothing committed."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ from deltalake import DeltaTable
 from dataflow_assets.runner import materialize_pipeline
 from operators.errors import DataflowError
 from resources.delta_store import DeltaStore
+from resources.llm.resource import LLMResource
 from resources.ray import RayEngine
-from tests.dataflow_assets.ray_pipelines import CleanPipeline, FailOn
+from tests.dataflow_assets.ray_pipelines import CleanPipeline, FailOn, RewritePipeline
 from tests.dataflow_assets.test_ray_steps import PROJECT, SAME_METADATA, TABLES, metadata, table
+from tests.resources.llm.fault_server import FaultServer
 from tests.resources.ray.local_cluster import driven_cluster
 
 pytest.importorskip("ray", reason="Ray steps need the ray extra: pip install -e '.[ray]'")
@@ -97,6 +100,24 @@ def test_a_step_run_as_a_ray_job_commits_what_the_step_run_in_process_commits(cl
     assert any(m.startswith(f"ray_clean/clean: submitted as Ray job {job_id}") for m in messages)
     assert any(m.startswith("ray_clean/clean: Ray job driver connected to ray:") for m in messages)
     assert any(m.startswith(f"ray_clean/clean: {got['dataflow/rows_in']} rows in, staged") for m in messages)
+
+
+def test_an_llm_step_runs_as_a_job_on_an_actor_pool_and_reports_its_usage(cluster, shards, tmp_path, instance):
+    server = FaultServer().start()
+    try:
+        llm = LLMResource(
+            backend="openai", model="m", base_url=server.base_url, max_concurrency=4, cache_path=str(tmp_path / "c.db")
+        )
+        resources = {"ray": RayEngine(job_address=cluster.job_address, rows_per_block=2, actors=2), "llm": llm}
+        materialize_pipeline(RewritePipeline(shards), root=tmp_path / "delta", instance=instance, resources=resources)
+    finally:
+        server.stop()
+
+    rows = table(tmp_path / "delta", "ray_rewrite/rewrite")
+    assert rows["rewritten"].to_list() == [f"echo: Rewrite: {text}" for text in rows["text"]]
+    got = metadata(instance, ["ray_rewrite", "rewrite"])
+    assert got["dataflow/ray"]["actors"] == 2 and got["dataflow/llm/identity"] == llm.identity
+    assert got["dataflow/llm/calls"] == len(server.requests) == rows.height  # the actors' usage, added up
 
 
 def test_a_failing_job_fails_the_step_with_the_jobs_error_and_commits_nothing(cluster, shards, tmp_path, instance):
