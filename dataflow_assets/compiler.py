@@ -239,8 +239,9 @@ def _step_asset(
             else:
                 result = node.step.run(frames, engines)
         # rows_in counts the rows the step works on (its first input); a second input (the other side of a join,
-        # a reference dataset) is reported on its own, so that rows_in - rows_out stays the rows the step removed.
-        metadata: dict[str, object] = {"dataflow/rows_in": frames[0].height}
+        # a reference dataset) is reported on its own, so that rows_in - rows_out stays the rows the step removed;
+        # a generator of rows from nothing reads none.
+        metadata: dict[str, object] = {"dataflow/rows_in": frames[0].height if frames else 0}
         if len(frames) > 1:
             metadata["dataflow/rows_in_by_input"] = dg.MetadataValue.json([f.height for f in frames])
         for name, engine in engines.items():
