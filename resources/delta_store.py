@@ -28,13 +28,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
-from deltalake import CommitProperties, DeltaTable, Schema, WriterProperties
+from deltalake import ColumnProperties, CommitProperties, DeltaTable, Schema, WriterProperties
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from deltalake.transaction import create_table_with_add_actions
 
 from operators.columns import PARTITION
 from operators.errors import DataflowError, SchemaChangeError
 from resources.delta_files import ROW_GROUP_ROWS, StagedFile
+from resources.parquet_layout import column_layout
 
 INPUTS_METADATA_KEY = "dataflow.inputs"
 """Commit metadata key holding ``{upstream table: Delta version read}`` for the write."""
@@ -226,7 +227,7 @@ class DeltaStore:
             "partition_by": [PARTITION] if plan.partitioned else None,
             "predicate": plan.predicate,
             "schema_mode": plan.schema_mode,
-            "writer_properties": WriterProperties(max_row_group_size=ROW_GROUP_ROWS),
+            "writer_properties": _writer_properties(frame),
         }
         frame.write_delta(target, mode="overwrite", delta_write_options=options)
         # The table object now stands at the version this write committed; later commits may exist already.
@@ -243,6 +244,18 @@ class DeltaStore:
                     json.loads(commit.get(ENGINES_METADATA_KEY, "{}")),
                 )
         raise DataflowError(f"{uri}: no commit wrote partition {partition!r}")
+
+
+def _writer_properties(frame: pl.DataFrame) -> WriterProperties:
+    """delta-rs's writer settings for ``frame``: small row groups, and the column layout of ``parquet_layout``."""
+    layout = column_layout(frame)
+    columns = {
+        name: ColumnProperties(
+            dictionary_enabled=False, statistics_enabled="NONE" if name in layout.no_statistics else None
+        )
+        for name in layout.no_dictionary
+    }
+    return WriterProperties(max_row_group_size=ROW_GROUP_ROWS, column_properties=columns or None)
 
 
 _Committer = Callable[[str | DeltaTable, pl.DataFrame, "_Plan", dict[str, str]], int]
