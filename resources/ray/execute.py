@@ -49,9 +49,11 @@ def run_on_ray(
     store: DeltaStore,
     asset_path: list[str],
     partitioned: bool,
+    read_downstream: bool,
     text_columns: list[str],
 ) -> RayRun:
-    """Run the bound ``step`` (row-local, see ``Pipeline.ray_steps``) over ``source`` on Ray."""
+    """Run the bound ``step`` (row-local, see ``Pipeline.ray_steps``) over ``source`` on Ray; ``read_downstream``:
+    whether a later step reads its main table (which decides its codec)."""
     started = time.perf_counter()
     tasks = plan_reads(source, ray_engine.rows_per_block)
     if not tasks:  # no rows: nothing to distribute
@@ -84,7 +86,7 @@ def run_on_ray(
         else:
             actors = 0
             mapped = items.map_batches(run_task, fn_kwargs=settings, batch_size=1, batch_format="pyarrow", **remote)
-    sink = StagingDatasink(store, asset_path, partitioned=partitioned)
+    sink = StagingDatasink(store, asset_path, partitioned=partitioned, read_downstream=read_downstream)
     mapped.write_datasink(sink, ray_remote_args=remote)
     result = _staged(sink, asset_path)
     usage: dict[str, Any] = {}
