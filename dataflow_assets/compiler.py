@@ -209,6 +209,7 @@ def _step_asset(
     }
     ray_keys = {RAY_KEY, IO_MANAGER_KEY} if on_ray else set()
     text_columns = list(metadata.get(TEXT_COLUMNS_METADATA_KEY) or [])  # counted by the workers on Ray
+    read_downstream = bool(metadata.get(CONSUMERS_METADATA_KEY))  # else written as an output (its codec)
 
     @dg.asset(
         key=[group, node.name],
@@ -228,7 +229,15 @@ def _step_asset(
         used = {name: engine_identity(engine) for name, engine in engines.items()}
         if on_ray and context.resources.ray.runs(group, node.name):
             return _ray_step(
-                context, group, node, given[0], engines, used, text_columns, partitioned=partitions_def is not None
+                context,
+                group,
+                node,
+                given[0],
+                engines,
+                used,
+                text_columns,
+                partitioned=partitions_def is not None,
+                read_downstream=read_downstream,
             )
         frames = [i.read() if isinstance(i, DeltaSlice) else i for i in given]
         before = {name: engine_usage(engine) for name, engine in engines.items()}
@@ -263,6 +272,7 @@ def _ray_step(
     text_columns: list[str],
     *,
     partitioned: bool,
+    read_downstream: bool,
 ) -> dg.Output[StepOutput]:
     """Run the step on Ray, in this process as the driver or as a Ray job: the workers write the output's files,
     the IO manager commits them (two phases)."""
@@ -278,6 +288,7 @@ def _ray_step(
         asset_path=[group, node.name],
         partitioned=partitioned,
         text_columns=text_columns,
+        read_downstream=read_downstream,
     )
     if ray_engine.job_address is not None:
         run = run_as_job(context, ray_engine, work)

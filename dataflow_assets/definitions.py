@@ -93,7 +93,7 @@ def build_definitions(
     executor_def: dg.ExecutorDefinition | None = None,
 ) -> dg.Definitions:
     compiled = [p if isinstance(p, CompiledPipeline) else compile_pipeline(p) for p in pipelines]
-    resources = {IO_MANAGER_KEY: DeltaIOManager(root=str(root)), **engine_resources(root)}
+    resources = {IO_MANAGER_KEY: DeltaIOManager.from_environment(root), **engine_resources(root)}
     return dg.Definitions(
         assets=[a for c in compiled for a in c.assets],
         asset_checks=[c for p in compiled for c in p.checks],

@@ -118,7 +118,7 @@ def _pipeline_job(
         asset_checks=compiled.checks,
         jobs=[dg.define_asset_job(job_name, selection=dg.AssetSelection.groups(compiled.group))],
         resources={
-            IO_MANAGER_KEY: DeltaIOManager(root=str(root), target_file_size=target_file_size),
+            IO_MANAGER_KEY: DeltaIOManager.from_environment(root, target_file_size=target_file_size),
             **(resources if resources is not None else engine_resources(root)),
         },
         loggers={"progress": _progress_logger(on_event)},

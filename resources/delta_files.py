@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from deltalake.transaction import AddAction
 
 from operators.columns import PARTITION
+from resources.parquet_layout import ARROW_CODECS, Compression
 
 ROW_GROUP_ROWS = 65_536
 """Rows per Parquet row group in every file the project writes: the unit in which a reader (a Ray task) can take a
@@ -53,26 +54,28 @@ class StagedFile:
         )
 
 
-def stage_frame(table_uri: str, frame: pl.DataFrame, *, partitioned: bool) -> list[StagedFile]:
+def stage_frame(
+    table_uri: str, frame: pl.DataFrame, *, partitioned: bool, compression: Compression
+) -> list[StagedFile]:
     """Write ``frame`` into the table's folder as one Parquet file per partition (one file when unpartitioned);
     an empty frame writes nothing. The frame must already be Delta-compatible (``delta_compatible``)."""
     if frame.is_empty():
         return []
     if not partitioned:
-        return [_write(Path(table_uri), "", frame, None)]
+        return [_write(Path(table_uri), "", frame, None, compression)]
     return [
-        _write(Path(table_uri), f"{PARTITION}={_folder_name(key)}/", part.drop(PARTITION), key)
+        _write(Path(table_uri), f"{PARTITION}={_folder_name(key)}/", part.drop(PARTITION), key, compression)
         for (key,), part in frame.group_by(PARTITION, maintain_order=True)
     ]
 
 
-def _write(root: Path, folder: str, frame: pl.DataFrame, partition: str | None) -> StagedFile:
+def _write(root: Path, folder: str, frame: pl.DataFrame, partition: str | None, codec: Compression) -> StagedFile:
     relative = f"{folder}part-{uuid.uuid4().hex}.parquet"
     target = root / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     # The oldest compatibility level writes plain (large) strings, which every Delta reader takes, not string views.
     table = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
-    pq.write_table(table, target, row_group_size=ROW_GROUP_ROWS, compression="snappy")
+    pq.write_table(table, target, row_group_size=ROW_GROUP_ROWS, compression=ARROW_CODECS[codec])
     stat = target.stat()
     return StagedFile(relative, stat.st_size, frame.height, partition, int(stat.st_mtime * 1000))
 

@@ -8,7 +8,10 @@ depends on (kept in the Delta commit, for lineage) and the materialization metad
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import get_args
 
 import dagster as dg
 import polars as pl
@@ -25,6 +28,7 @@ from resources.delta_store import (
     WriteInfo,
     delta_compatible,
 )
+from resources.parquet_layout import INTERMEDIATE_COMPRESSION, OUTPUT_COMPRESSION, Compression
 from resources.step_output import PREVIEW_ROWS, DeltaSlice, OutputSummary, StagedResult, distinct_ids
 
 COLUMN_DOCS_METADATA_KEY = "dataflow/column_docs"
@@ -41,6 +45,8 @@ FAN_IN_METADATA_KEY = "dataflow/fan_in"
 SLICE_METADATA_KEY = "dataflow/slice"
 """Set on an asset input that the step reads itself (on Ray workers): it gets a :class:`DeltaSlice`, not a frame."""
 PREVIEW_CELL_CHARS = 80
+COMPRESSION_ENV = "DATAFLOW_COMPRESSION"
+OUTPUT_COMPRESSION_ENV = "DATAFLOW_OUTPUT_COMPRESSION"
 
 
 class StepOutput:
@@ -84,12 +90,42 @@ class DeltaIOManager(dg.ConfigurableIOManager):
     target_file_size: int | None = Field(
         None, description="Bytes per Delta data file (delta-rs default when unset); smaller files suit small partitions"
     )
+    compression: Compression = Field(
+        INTERMEDIATE_COMPRESSION,
+        description="Parquet codec of the tables that later steps read: uncompressed costs the least CPU to write "
+        "and read; snappy, lz4 or zstd trade CPU for disk (see resources/parquet_layout.py)",
+    )
+    output_compression: Compression = Field(
+        OUTPUT_COMPRESSION,
+        description="Parquet codec of the tables that no step reads but that are kept: the pipeline's outputs and "
+        "the side tables (rejected rows, scores, quarantine)",
+    )
     _reads: dict[tuple[str, str], dict[str, int]] = PrivateAttr(default_factory=dict)
     _written: dict[str, _Written] = PrivateAttr(default_factory=dict)
 
+    @classmethod
+    def from_environment(cls, root: str | Path, *, target_file_size: int | None = None) -> DeltaIOManager:
+        """The IO manager of ``dataflow run`` and ``dataflow ui``, its codecs from :data:`COMPRESSION_ENV` and
+        :data:`OUTPUT_COMPRESSION_ENV` where they are set."""
+        codecs: dict[str, Compression] = {}
+        for name, variable in (("compression", COMPRESSION_ENV), ("output_compression", OUTPUT_COMPRESSION_ENV)):
+            value = os.environ.get(variable)
+            if value is None:
+                continue
+            if value not in get_args(Compression):
+                codec_names = ", ".join(get_args(Compression))
+                raise DataflowError(f"{variable}={value!r} is not a Parquet codec", hint=f"use one of {codec_names}")
+            codecs[name] = value
+        return cls(root=str(root), target_file_size=target_file_size, **codecs)
+
     @property
     def store(self) -> DeltaStore:
-        return DeltaStore(self.root, target_file_size=self.target_file_size)
+        return DeltaStore(
+            self.root,
+            target_file_size=self.target_file_size,
+            compression=self.compression,
+            output_compression=self.output_compression,
+        )
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame | DeltaSlice:
         store = self.store
@@ -131,8 +167,8 @@ class DeltaIOManager(dg.ConfigurableIOManager):
             main, side_writes, summary = self._commit_staged(store, asset_path, result, partitions, commit)
         else:
             text_columns = list(context.definition_metadata.get(TEXT_COLUMNS_METADATA_KEY) or [])
-            main, side_writes, kept = self._write(store, asset_path, result, partitions, commit)
             readers = int(context.definition_metadata.get(CONSUMERS_METADATA_KEY, 0))
+            main, side_writes, kept = self._write(store, asset_path, result, partitions, commit, output=not readers)
             self._remember_written(main, context.run_id, partitions, kept, readers)
             summary = OutputSummary.of(replace(result, kept=kept), text_columns)
         if main.schema_change.removed:
@@ -146,15 +182,25 @@ class DeltaIOManager(dg.ConfigurableIOManager):
 
     @staticmethod
     def _write(
-        store: DeltaStore, asset_path: list[str], result: OpResult, partitions: list[str] | None, commit: dict[str, str]
+        store: DeltaStore,
+        asset_path: list[str],
+        result: OpResult,
+        partitions: list[str] | None,
+        commit: dict[str, str],
+        *,
+        output: bool,
     ) -> tuple[WriteInfo, dict[str, WriteInfo], pl.DataFrame]:
-        """Write the step's frames. Side tables first, the main table last: its commit marks the step as written."""
+        """Write the step's frames. Side tables first, the main table last: its commit marks the step as written.
+        Side tables are kept, not read by later steps: compressed as outputs, as the main table is if ``output``."""
         sides = {
-            side: store.write(store.uri(asset_path, side), frame, partitions=partitions, commit_metadata=commit)
+            side: store.write(
+                store.uri(asset_path, side), frame, partitions=partitions, commit_metadata=commit, output=True
+            )
             for side, frame in result.tables().items()
         }
         kept = delta_compatible(result.kept)
-        return store.write(store.uri(asset_path), kept, partitions=partitions, commit_metadata=commit), sides, kept
+        main = store.write(store.uri(asset_path), kept, partitions=partitions, commit_metadata=commit, output=output)
+        return main, sides, kept
 
     @staticmethod
     def _commit_staged(

@@ -28,13 +28,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
-from deltalake import CommitProperties, DeltaTable, Schema, WriterProperties
+from deltalake import ColumnProperties, CommitProperties, DeltaTable, Schema, WriterProperties
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from deltalake.transaction import create_table_with_add_actions
 
 from operators.columns import PARTITION
 from operators.errors import DataflowError, SchemaChangeError
 from resources.delta_files import ROW_GROUP_ROWS, StagedFile
+from resources.parquet_layout import (
+    DELTA_CODECS,
+    INTERMEDIATE_COMPRESSION,
+    OUTPUT_COMPRESSION,
+    Compression,
+    column_layout,
+)
 
 INPUTS_METADATA_KEY = "dataflow.inputs"
 """Commit metadata key holding ``{upstream table: Delta version read}`` for the write."""
@@ -80,11 +87,27 @@ class ReadInfo:
 
 class DeltaStore:
     """Delta tables under one root folder: the table of asset ``group/step`` is ``<root>/group/step`` and its
-    side tables (rejected rows, scores, quarantine) are ``<root>/group/step.<side>``."""
+    side tables (rejected rows, scores, quarantine) are ``<root>/group/step.<side>``.
 
-    def __init__(self, root: str | Path, *, target_file_size: int | None = None) -> None:
+    A table is written with ``compression`` while later steps read it, with ``output_compression`` when it is
+    kept (an output, a side table), see ``resources.parquet_layout``."""
+
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        target_file_size: int | None = None,
+        compression: Compression = INTERMEDIATE_COMPRESSION,
+        output_compression: Compression = OUTPUT_COMPRESSION,
+    ) -> None:
         self.root = Path(root).absolute()
         self.target_file_size = target_file_size
+        self.compression = compression
+        self.output_compression = output_compression
+
+    def codec(self, *, output: bool) -> Compression:
+        """The codec of a table that no step reads (``output``) or of one that a step reads next."""
+        return self.output_compression if output else self.compression
 
     def uri(self, asset_path: list[str], side: str | None = None) -> str:
         path = self.root.joinpath(*asset_path)
@@ -116,8 +139,10 @@ class DeltaStore:
         *,
         partitions: list[str] | None,
         commit_metadata: dict[str, str] | None = None,
+        output: bool = False,
     ) -> WriteInfo:
-        """Write ``frame`` as the new content of ``partitions`` (or of the whole table when None).
+        """Write ``frame`` as the new content of ``partitions`` (or of the whole table when None); compressed with
+        :meth:`codec` of ``output``.
 
         Schema policy, so that no column is lost silently: a whole-table write replaces the schema and reports
         the columns added and removed; a partition write merges new columns into the table (other partitions
@@ -130,7 +155,12 @@ class DeltaStore:
         frame = delta_compatible(frame)
         if partitions is not None:
             _check_partition_column(uri, frame, partitions)
-        return self._committed(uri, frame, partitions, commit_metadata or {}, self._commit)
+        codec = self.codec(output=output)
+
+        def commit(target: str | DeltaTable, frame: pl.DataFrame, plan: _Plan, metadata: dict[str, str]) -> int:
+            return self._commit(target, frame, plan, metadata, codec)
+
+        return self._committed(uri, frame, partitions, commit_metadata or {}, commit)
 
     def commit_files(
         self,
@@ -219,14 +249,16 @@ class DeltaStore:
         version = commit(table, frame, plan, metadata)
         return WriteInfo(uri=uri, version=version, rows=frame.height, schema_change=plan.schema_change)
 
-    def _commit(self, target: str | DeltaTable, frame: pl.DataFrame, plan: _Plan, metadata: dict[str, str]) -> int:
+    def _commit(
+        self, target: str | DeltaTable, frame: pl.DataFrame, plan: _Plan, metadata: dict[str, str], codec: Compression
+    ) -> int:
         options: dict[str, object] = {
             "commit_properties": CommitProperties(custom_metadata=metadata),
             "target_file_size": self.target_file_size,
             "partition_by": [PARTITION] if plan.partitioned else None,
             "predicate": plan.predicate,
             "schema_mode": plan.schema_mode,
-            "writer_properties": WriterProperties(max_row_group_size=ROW_GROUP_ROWS),
+            "writer_properties": _writer_properties(frame, codec),
         }
         frame.write_delta(target, mode="overwrite", delta_write_options=options)
         # The table object now stands at the version this write committed; later commits may exist already.
@@ -243,6 +275,20 @@ class DeltaStore:
                     json.loads(commit.get(ENGINES_METADATA_KEY, "{}")),
                 )
         raise DataflowError(f"{uri}: no commit wrote partition {partition!r}")
+
+
+def _writer_properties(frame: pl.DataFrame, codec: Compression) -> WriterProperties:
+    """delta-rs's writer settings for ``frame``: small row groups, ``codec``, ``parquet_layout``'s column layout."""
+    layout = column_layout(frame)
+    columns = {
+        name: ColumnProperties(
+            dictionary_enabled=False, statistics_enabled="NONE" if name in layout.no_statistics else None
+        )
+        for name in layout.no_dictionary
+    }
+    return WriterProperties(
+        max_row_group_size=ROW_GROUP_ROWS, compression=DELTA_CODECS[codec], column_properties=columns or None
+    )
 
 
 _Committer = Callable[[str | DeltaTable, pl.DataFrame, "_Plan", dict[str, str]], int]

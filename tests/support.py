@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
+from deltalake import DeltaTable
 
 from operators.engines import CounterUsage
 from operators.llm.protocol import LLMResult
@@ -61,3 +63,8 @@ class ScriptedLLM:
 
     def usage(self) -> CounterUsage:
         return CounterUsage({"calls": float(len(self.prompts))})
+
+
+def parquet_codecs(table_uri: str) -> set[str]:
+    """The compression codecs of a Delta table's data files."""
+    return {pq.ParquetFile(f).metadata.row_group(0).column(0).compression for f in DeltaTable(table_uri).file_uris()}

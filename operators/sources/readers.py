@@ -370,7 +370,8 @@ def _to_polars(table: pa.Table) -> pl.DataFrame:
 
 def _is_utf8(data: bytes) -> bool:
     """Whether ``data`` is UTF-8 (pyarrow's JSON reader does not check), validated by arrow without a copy."""
-    offsets = pa.array([0, len(data)], pa.int64()).buffers()[1]
+    # Not ``pa.array([...])``: converting a Python list makes pyarrow probe for pandas, which imports it (~0.3 s).
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
     text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
     try:
         text.validate(full=True)

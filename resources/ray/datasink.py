@@ -35,10 +35,14 @@ class StagedBlock:
 
 
 class StagingDatasink(Datasink[list[StagedBlock]]):
-    def __init__(self, store: DeltaStore, asset_path: list[str], *, partitioned: bool) -> None:
+    """Stages every output table; the main one compressed as an output unless a later step reads it
+    (``DeltaStore.codec``)."""
+
+    def __init__(self, store: DeltaStore, asset_path: list[str], *, partitioned: bool, read_downstream: bool) -> None:
         self.store = store
         self.asset_path = asset_path
         self.partitioned = partitioned
+        self.read_downstream = read_downstream
         self.staged: list[StagedBlock] = []
 
     def write(self, blocks: Iterable[Block], ctx: Any) -> list[StagedBlock]:
@@ -47,7 +51,8 @@ class StagingDatasink(Datasink[list[StagedBlock]]):
             for packed in unpack(block):
                 frame = delta_compatible(packed.frame)
                 uri = self.store.uri(self.asset_path, packed.name or None)
-                files = stage_frame(uri, frame, partitioned=self.partitioned)
+                codec = self.store.codec(output=packed.name != MAIN or not self.read_downstream)
+                files = stage_frame(uri, frame, partitioned=self.partitioned, compression=codec)
                 written.append(StagedBlock(packed.name, files, frame.schema, packed.meta))
         return written
 

@@ -53,6 +53,8 @@ class RayStep:
     asset_path: list[str]
     partitioned: bool
     text_columns: list[str]
+    read_downstream: bool = False
+    """Whether a later step reads the step's main table (which decides its codec)."""
 
 
 def run_on_ray(ray_engine: RayEngine, work: RayStep) -> RayRun:
@@ -90,7 +92,7 @@ def run_on_ray(ray_engine: RayEngine, work: RayStep) -> RayRun:
         else:
             actors = 0
             mapped = items.map_batches(run_task, fn_kwargs=settings, batch_size=1, batch_format="pyarrow", **remote)
-    sink = StagingDatasink(work.store, asset_path, partitioned=work.partitioned)
+    sink = StagingDatasink(work.store, asset_path, partitioned=work.partitioned, read_downstream=work.read_downstream)
     mapped.write_datasink(sink, ray_remote_args=remote)
     result = _staged(sink, asset_path)
     usage: dict[str, Any] = {}

@@ -15,8 +15,9 @@ from dataflow_assets.general.demo import DemoPipeline
 from dataflow_assets.runner import materialize_pipeline
 from operators import ColumnExpressionRefiner, FileSource, Generator, Pipeline, WordCountFilter
 from operators.errors import DataflowError
-from resources.delta_io import DeltaIOManager
+from resources.delta_io import COMPRESSION_ENV, OUTPUT_COMPRESSION_ENV, DeltaIOManager
 from resources.delta_store import DeltaStore
+from tests.support import parquet_codecs
 
 
 def read(root, *path, side=None) -> pl.DataFrame:
@@ -62,6 +63,30 @@ def test_materialization_metadata(shards, delta_root, instance):
 def partition_rows(root) -> dict[str, list[tuple]]:
     table = read(root, "demo", "normalize").sort("_row_id")
     return {key: table.filter(pl.col("_partition") == key).rows() for key in table["_partition"].unique()}
+
+
+def codecs(root, *path, side=None) -> set[str]:
+    return parquet_codecs(DeltaStore(root).uri(list(path), side))
+
+
+def test_tables_read_by_later_steps_are_uncompressed_and_kept_tables_compressed(
+    shards, delta_root, instance, monkeypatch
+):
+    materialize_pipeline(DemoPipeline(shards), root=delta_root, instance=instance)
+    assert codecs(delta_root, "demo", "normalize") == {"UNCOMPRESSED"}  # read by the next step
+    assert codecs(delta_root, "demo", "paragraphs") == {"SNAPPY"}  # the output: no step reads it
+    assert codecs(delta_root, "demo", "dedup", side="rejected") == {"SNAPPY"}
+    assert codecs(delta_root, "demo", "raw", side="quarantine") == {"SNAPPY"}
+
+    monkeypatch.setenv(COMPRESSION_ENV, "lz4")
+    monkeypatch.setenv(OUTPUT_COMPRESSION_ENV, "zstd")
+    materialize_pipeline(DemoPipeline(shards), root=delta_root, instance=instance)
+    assert codecs(delta_root, "demo", "normalize") == {"LZ4"}
+    assert codecs(delta_root, "demo", "paragraphs") == codecs(delta_root, "demo", "dedup", side="scores") == {"ZSTD"}
+
+    monkeypatch.setenv(OUTPUT_COMPRESSION_ENV, "gzip")
+    with pytest.raises(DataflowError, match=f"{OUTPUT_COMPRESSION_ENV}='gzip' is not a Parquet codec"):
+        materialize_pipeline(DemoPipeline(shards), root=delta_root, instance=instance)
 
 
 def test_one_partition_is_rematerialized_without_touching_the_others(shards, delta_root, instance):

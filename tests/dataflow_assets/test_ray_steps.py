@@ -23,6 +23,7 @@ from resources.ray import RayEngine
 from tests.dataflow_assets.ray_pipelines import CleanPipeline, KillOnce, RewritePipeline
 from tests.resources.llm.fault_server import FaultServer
 from tests.resources.ray.local_cluster import LocalRayCluster, driven_cluster
+from tests.support import parquet_codecs
 
 ray = pytest.importorskip("ray", reason="the Ray steps need the ray extra: pip install -e '.[ray]'")
 pytestmark = pytest.mark.slow
@@ -78,6 +79,8 @@ def test_a_ray_step_writes_what_polars_writes_with_the_same_metadata(cluster, sh
 
     for name in TABLES:
         assert table(tmp_path / "ray", name).equals(table(tmp_path / "polars", name)), name
+        codecs = [parquet_codecs(str(tmp_path / run / "ray_clean" / name)) for run in ("ray", "polars")]
+        assert codecs == [{"SNAPPY"}, {"SNAPPY"}], name  # the step's output and its side tables are kept
     got = metadata(instance, ["ray_clean", "clean"])
     assert {k: got[k] for k in SAME_METADATA} == {k: expected[k] for k in SAME_METADATA}
     assert (got["dataflow/ray"]["tasks"], got["dataflow/ray"]["actors"]) == (len(list(shards.glob("*.jsonl"))), 0)

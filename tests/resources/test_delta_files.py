@@ -1,6 +1,8 @@
 """Two-phase writes: files staged into a table's folder are invisible until one commit makes them the content of
 exactly the given partitions, with the same commit metadata, schema policy and lineage as a frame write."""
 
+from functools import partial
+
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
@@ -10,6 +12,8 @@ from operators.columns import PARTITION
 from operators.errors import DataflowError
 from resources.delta_files import ROW_GROUP_ROWS, stage_frame
 from resources.delta_store import INPUTS_METADATA_KEY, DeltaStore
+
+stage = partial(stage_frame, compression="snappy")
 
 
 def rows(key: str, n: int, **columns) -> pl.DataFrame:
@@ -24,7 +28,7 @@ def store(tmp_path) -> DeltaStore:
 def test_staged_files_replace_only_their_partition_in_one_commit(store):
     uri = store.uri(["g", "step"])
     store.write(uri, pl.concat([rows("a", 3), rows("b", 2)]), partitions=["a", "b"])
-    staged = stage_frame(uri, rows("a", 4, extra=["x"] * 4), partitioned=True)
+    staged = stage(uri, rows("a", 4, extra=["x"] * 4), partitioned=True)
     assert DeltaTable(uri).version() == 0 and pl.read_delta(uri).height == 5  # staged, not yet visible
 
     info = store.commit_files(
@@ -42,10 +46,10 @@ def test_staged_files_replace_only_their_partition_in_one_commit(store):
 def test_first_commit_creates_the_table_and_an_empty_output_still_replaces(store):
     uri = store.uri(["g", "step"])
     schema = rows("a", 1).schema
-    store.commit_files(uri, stage_frame(uri, rows("a", 2), partitioned=True), schema, partitions=["a"])
+    store.commit_files(uri, stage(uri, rows("a", 2), partitioned=True), schema, partitions=["a"])
     assert pl.read_delta(uri).height == 2
 
-    store.commit_files(uri, stage_frame(uri, rows("a", 0), partitioned=True), schema, partitions=["a"])
+    store.commit_files(uri, stage(uri, rows("a", 0), partitioned=True), schema, partitions=["a"])
     assert pl.read_delta(uri).height == 0 and DeltaTable(uri).version() == 1
 
 
@@ -53,14 +57,14 @@ def test_unpartitioned_commit_replaces_the_schema_and_says_so(store):
     uri = store.uri(["g", "whole"])
     store.write(uri, pl.DataFrame({"_row_id": ["x"], "old": [1]}), partitions=None)
     frame = pl.DataFrame({"_row_id": ["y", "z"], "new": [[1.5], [2.5]]})
-    info = store.commit_files(uri, stage_frame(uri, frame, partitioned=False), frame.schema, partitions=None)
+    info = store.commit_files(uri, stage(uri, frame, partitioned=False), frame.schema, partitions=None)
     assert info.schema_change.removed == ["old"] and info.schema_change.added == ["new"]
     assert pl.read_delta(uri).sort("_row_id").equals(frame)
 
 
 def test_files_of_another_partition_are_refused(store):
     uri = store.uri(["g", "step"])
-    staged = stage_frame(uri, rows("b", 1), partitioned=True)
+    staged = stage(uri, rows("b", 1), partitioned=True)
     with pytest.raises(DataflowError, match=r"partition\(s\) \['b'\]"):
         store.commit_files(uri, staged, rows("b", 1).schema, partitions=["a"])
     assert not store.exists(uri)
@@ -71,3 +75,9 @@ def test_every_write_keeps_row_groups_small_enough_to_split(store):
     store.write(uri, rows("a", ROW_GROUP_ROWS + 1), partitions=["a"])
     (path,) = DeltaTable(uri).file_uris()
     assert pq.ParquetFile(path).metadata.num_row_groups == 2
+
+
+def test_staged_files_are_written_with_the_codec_asked_for(store):
+    uri = store.uri(["g", "out"])
+    (staged,) = stage_frame(uri, rows("a", 3), partitioned=True, compression="zstd")
+    assert pq.ParquetFile(f"{uri}/{staged.path}").metadata.row_group(0).column(0).compression == "ZSTD"
