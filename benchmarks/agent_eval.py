@@ -8,14 +8,20 @@ Requests of a domain whose operators are not installed are skipped (checked agai
 
 Planners: ``scripted`` (a planner that answers each ask with the right plan: proves the plumbing, not a model),
 ``embedded`` (SmolLM2-135M through llama.cpp with grammar-constrained JSON, on the first ``--embedded N`` requests:
-~10 s per call on a shared 2-core machine), and ``openai`` when ``DATAFLOW_LLM_BACKEND=openai`` is configured.
+~10 s per call on a shared 2-core machine), ``openai`` when ``DATAFLOW_LLM_BACKEND=openai`` is configured, and
+any GGUF file you give with ``--gguf PATH`` (the local backend, with the embedder's retrieval as ``dataflow agent``
+has it; the planner is named after the file; ``--results`` names the results files so that runs do not overwrite
+each other).
 
     PYTHONPATH=. python benchmarks/agent_eval.py [--embedded 4] [--only scripted,embedded]
+    PYTHONPATH=. python benchmarks/agent_eval.py --only gguf --gguf model.gguf [--gguf-domains text,general] \
+        --results agent_eval_gguf
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -264,7 +270,9 @@ def check(case: Case, report: Any, corpus: Path) -> tuple[bool, str]:
     return True, ""
 
 
-def evaluate(planner: str, cases: list[Case], llm_factory: Any, work: Path) -> list[dict[str, Any]]:
+def evaluate(
+    planner: str, cases: list[Case], llm_factory: Any, work: Path, embedder: Any = None, max_rounds: int = 2
+) -> list[dict[str, Any]]:
     corpus = work / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     (corpus / "docs.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in CORPUS))
@@ -285,7 +293,8 @@ def evaluate(planner: str, cases: list[Case], llm_factory: Any, work: Path) -> l
             name=f"eval_{case.id}",
             llm=llm_factory(case),
             out=work / planner,
-            max_rounds=0 if planner == "embedded" else 2,
+            embedder=embedder,
+            max_rounds=0 if planner == "embedded" else max_rounds,
             thread_id=f"{planner}-{case.id}-{time.time_ns()}",
         )
         correct, why = check(case, report, corpus) if report.ok else (False, report.account[:200])
@@ -323,10 +332,15 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embedded", type=int, default=4, help="How many requests the embedded model plans")
-    parser.add_argument("--only", default="scripted,embedded,openai")
+    parser.add_argument("--only", default="scripted,embedded,openai,gguf")
+    parser.add_argument("--gguf", type=Path, help="A GGUF model file to plan with (the local backend)")
+    parser.add_argument("--gguf-domains", default="", help="The GGUF planner's domains, comma-separated (default all)")
+    parser.add_argument("--gguf-requests", type=int, default=0, help="How many of them it plans (0: all)")
+    parser.add_argument("--gguf-threads", type=int, default=1, help="llama.cpp threads for the GGUF model")
+    parser.add_argument("--results", default="agent_eval", help="Basename of the results files")
     args = parser.parse_args()
     planners = args.only.split(",")
-    results: dict[str, Any] = {"machine": describe("langgraph", "llama_cpp_python"), "planners": {}}
+    results: dict[str, Any] = {"machine": describe("langgraph", "llama_cpp_python"), "models": {}, "planners": {}}
     with tempfile.TemporaryDirectory(prefix="agent-eval-") as folder:
         work = Path(folder)
         if "scripted" in planners:
@@ -340,15 +354,43 @@ def main() -> None:
         if "openai" in planners and os.environ.get("DATAFLOW_LLM_BACKEND") == "openai":
             client = LLMResource.from_env(work / "delta").build_client()
             results["planners"]["openai"] = evaluate("openai", CASES, lambda case: client, work)
+        if "gguf" in planners and args.gguf:
+            results["planners"].update(gguf_planner(args, work, results["models"]))
     results["summary"] = {name: summary(rows) for name, rows in results["planners"].items()}
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "agent_eval.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    (RESULTS / "agent_eval.md").write_text(markdown(results))
+    (RESULTS / f"{args.results}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    (RESULTS / f"{args.results}.md").write_text(markdown(results))
     print(markdown(results))
 
 
+def gguf_planner(args: argparse.Namespace, work: Path, models: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The requests of ``--gguf-domains`` planned by the ``--gguf`` model, retrieval helped by the embedder."""
+    from dataflow_assets.agent.api import default_embedder
+    from resources.llm.resource import LLMResource
+
+    path = args.gguf.expanduser().absolute()
+    planner = path.stem
+    models[planner] = model_card(path)
+    client = LLMResource(model=str(path), cache_enabled=False, n_threads=args.gguf_threads).build_client()
+    domains = set(filter(None, args.gguf_domains.split(",")))
+    cases = [c for c in CASES if not domains or c.domain in domains]
+    cases = cases[: args.gguf_requests or None]
+    return {planner: evaluate(planner, cases, lambda case: client, work, default_embedder(work))}
+
+
+def model_card(path: Path) -> dict[str, Any]:
+    """What identifies a model file in the results: its name, size and the start of its SHA-256."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 24):
+            digest.update(chunk)
+    return {"file": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()[:16]}
+
+
 def markdown(results: dict[str, Any]) -> str:
-    lines = ["# Agent evaluation", "", f"Machine: {json.dumps(results['machine'])}", "", "## Summary", ""]
+    lines = ["# Agent evaluation", "", f"Machine: {json.dumps(results['machine'])}", ""]
+    lines += [f"Model {name}: {json.dumps(card)}" for name, card in results.get("models", {}).items()]
+    lines += ["", "## Summary", ""]
     lines += [
         "| planner | requests | run | skipped | valid | correct | mean s | mean LLM calls |",
         "|---|---|---|---|---|---|---|---|",
