@@ -232,7 +232,8 @@ CASES = [
 
 
 def scripted_llm(case: Case) -> Any:
-    """Answers the pick with the case's plan and each fill with its step's parameters."""
+    """Answers the split with the case's operators as words, each step's pick with its operator and each fill with
+    its parameters."""
 
     class Scripted:
         model_id = "scripted"
@@ -242,10 +243,11 @@ def scripted_llm(case: Case) -> Any:
 
         def answer(self, prompt: str) -> LLMResult:
             first = prompt.splitlines()[0]
-            if first == "TASK: choose the operators":
-                value: Any = {"steps": [{"operator": s["operator"], "why": "as asked"} for s in case.plan]}
+            if first == "TASK: split the request into steps":
+                value: Any = {"steps": [s["operator"].replace("_", " ") for s in case.plan]}
             else:
-                value = case.plan[int(first.split("step ")[1].split(":")[0]) - 1]["fill"]
+                step = case.plan[int(first.split("step ")[1].split(":")[0]) - 1]
+                value = {"operator": step["operator"]} if first.startswith("TASK: choose") else step["fill"]
             return LLMResult(text=json.dumps(value), parsed=value)
 
     return Scripted()

@@ -64,9 +64,10 @@ def test_embedding_ranking_is_fused_with_bm25():
 
 
 def test_schemas_forbid_unknown_operators_parameters_and_columns():
-    jsonschema.validate({"steps": [{"operator": "word_count", "why": "x"}]}, pick_schema(["word_count"]))
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({"steps": [{"operator": "length_filter", "why": "x"}]}, pick_schema(["word_count"]))
+    jsonschema.validate({"kind": "filter", "operator": "word_count"}, pick_schema(["word_count", "none"]))
+    for bad in ("length_filter", "exact_dedup"):  # not in the registry; not among the step's options
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({"kind": "filter", "operator": bad}, pick_schema(["word_count", "none"]))
     schema = fill_schema(get_operator("word_count"), ["_row_id", "body", "n"])
     assert schema["properties"]["input_key"]["enum"] == ["body", "n"]
     jsonschema.validate({"min_words": 3, "input_key": "body"}, schema)
@@ -81,16 +82,15 @@ def test_keys_of_a_later_step_may_name_columns_an_earlier_step_wrote(good_llm):
         {"operator": "row_filter", "why": "keep long", "fill": {"condition": "words >= 5"}},
     ]
     llm = ScriptedLLM(planner(steps))
-    picked = pick_steps(
-        llm, "keep long docs", {"columns": {"body": "string"}, "sample": []}, ["text_stats", "row_filter"]
-    )
+    schema = {"columns": {"body": "string"}, "sample": []}
+    picked = pick_steps(llm, "keep long docs", schema, ["count", "keep long"], [["text_stats"], ["row_filter"]])
     fill_steps(llm, "keep long docs", picked, ["_row_id", "body"])
     second = llm.calls[-1]["json_schema"]
     assert (
         "words" in second["properties"].get("input_key", {"enum": ["words"]})["enum"]
         or "condition" in second["properties"]
     )
-    text_stats_fill = llm.calls[1]["json_schema"]
+    text_stats_fill = llm.calls[2]["json_schema"]  # after the two picks
     assert text_stats_fill["properties"]["input_key"]["enum"] == ["body"]
 
 
