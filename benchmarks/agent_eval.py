@@ -367,13 +367,13 @@ def main() -> None:
 
 def gguf_planner(args: argparse.Namespace, work: Path, models: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """The requests of ``--gguf-domains`` planned by the ``--gguf`` model, retrieval helped by the embedder."""
-    from dataflow_assets.agent.api import default_embedder
+    from dataflow_assets.agent.api import N_CTX, default_embedder
     from resources.llm.resource import LLMResource
 
     path = args.gguf.expanduser().absolute()
     planner = path.stem
     models[planner] = model_card(path)
-    client = LLMResource(model=str(path), cache_enabled=False, n_threads=args.gguf_threads).build_client()
+    client = LLMResource(model=str(path), cache_enabled=False, n_threads=args.gguf_threads, n_ctx=N_CTX).build_client()
     domains = set(filter(None, args.gguf_domains.split(",")))
     cases = [c for c in CASES if not domains or c.domain in domains]
     cases = cases[: args.gguf_requests or None]
