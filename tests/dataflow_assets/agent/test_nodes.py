@@ -42,6 +42,13 @@ def test_retrieval_finds_operators_by_their_docs():
     assert dedup[0] == "minhash_dedup"
 
 
+
+def test_a_word_the_docs_lack_matches_the_docs_words_it_starts_with():
+    """No doc says "deduplicate"; the dedup operators' names and docs say "dedup" and "duplicates"."""
+    found = [c.name for c in retrieve("deduplicate exactly", k=3)]
+    assert found[0] == "exact_dedup" and "minhash_dedup" in found
+
+
 class OneHotEmbedder:
     """Puts texts about smileys on one axis and everything else on another: a stand-in for meaning."""
 
