@@ -3,11 +3,11 @@
 1. **Split the request** into the steps it asks for (short phrases, in order): retrieval then runs per step, so
    that an operator that does one part of a long request is not crowded out by the others (DataFlow-Agent's
    sub-intent decomposition, Liang et al. 2025).
-2. **Pick one operator per step**, one ask each (a small model chooses badly among several lists at once): a JSON
-   schema whose ``operator`` is an enum of that step's retrieved candidates, best match first (and ``none`` where
-   the request has several steps: reading or saving the data needs no operator). Then the columns a chosen
-   operator reads but nobody wrote are traced to the registry's operator that writes them, which is put before
-   it (``language`` reads what ``language_id`` writes).
+2. **Pick one operator per step**, one ask each (a small model chooses badly among several lists at once, and shown
+   the whole request it picks for the other steps): a JSON schema whose ``operator`` is an enum of that step's
+   retrieved candidates, best match first (and ``none`` where the request has several steps: reading or saving the
+   data needs no operator). Then the columns a chosen operator reads but nobody wrote are traced to the registry's
+   operator that writes them, which is put before it (``language`` reads what ``language_id`` writes).
 3. **Fill each step**: for step *i*, the schema is that operator's own pydantic schema (its typed fields, with
    their bounds and enums) plus its key bindings, where every key that *reads* is an enum of the columns available
    at step *i* (the input's columns plus what the steps before it write). A number the request does not state is
@@ -17,7 +17,6 @@
 With grammar-constrained decoding (llama.cpp) or a server that enforces JSON schemas, the answer cannot name an
 operator, a parameter or a column that does not exist; what is left to go wrong (a value out of range, a
 condition that rejects everything) is caught by validation and the dry run and fed back here as error messages.
-The prompts put what does not change first (instructions, examples), which llama.cpp reuses from its cache.
 """
 
 from __future__ import annotations
@@ -108,22 +107,11 @@ def split_schema() -> dict[str, Any]:
 
 
 def pick_schema(names: list[str]) -> dict[str, Any]:
-    """The kind of operator first (filter, refine, ...), then one of ``names`` of that kind: deciding whether a step
-    drops rows or rewrites them is easy, and it keeps a small model off an operator of the wrong kind that merely
-    shares words with the step."""
-    kinds: dict[str, list[str]] = {}
-    for name in names:
-        kinds.setdefault(NONE if name == NONE else str(get_operator(name).category), []).append(name)
     return {
-        "anyOf": [
-            {
-                "type": "object",
-                "properties": {"kind": {"const": kind}, "operator": {"type": "string", "enum": members}},
-                "required": ["kind", "operator"],
-                "additionalProperties": False,
-            }
-            for kind, members in kinds.items()
-        ]
+        "type": "object",
+        "properties": {"operator": {"type": "string", "enum": names}},
+        "required": ["operator"],
+        "additionalProperties": False,
     }
 
 
@@ -204,9 +192,9 @@ def pick_prompt(input_schema: dict[str, Any], index: int, intent: str, names: li
     """The step alone, not the whole request: a small model shown the request picks for its other steps."""
     lines = [
         f"TASK: choose the operator of step {index + 1}",
-        "Choose the operator that does exactly what the step says: first the kind of operator it needs ("
+        "Choose the operator that does exactly what the step says. Kinds of operator: "
         + "; ".join(f"{kind} {what}" for kind, what in KINDS.items())
-        + "), then the operator of that kind. A filter that keeps rows with at least N also drops those with "
+        + ". A filter that keeps rows with at least N also drops those with "
         "fewer: read what each option measures (words, characters, sentences...). The options are listed best "
         "match first.",
         f"INPUT COLUMNS: {json.dumps(input_schema['columns'])}",
@@ -284,10 +272,19 @@ def _ask(llm: LLM, prompt: str, schema: dict[str, Any], template: str) -> dict[s
 
 
 def split_request(llm: LLM, request: str, input_schema: dict[str, Any], feedback: str = "") -> list[str]:
-    """Ask 1: the steps the request asks for, as short phrases, in order."""
+    """Ask 1: the steps the request asks for, as short phrases, in order. A step that shares no word with the
+    request is dropped (a small model fills the list with generic words, or copies the prompt's examples); with
+    none left, the request is one step."""
     answer = _ask(llm, split_prompt(request, input_schema, feedback), split_schema(), SPLIT_TEMPLATE)
-    steps = [" ".join(str(s).split()) for s in answer.get("steps") or [] if str(s).strip()]
-    return steps[:MAX_STEPS] or [request]
+    words = _content_words(request)
+    steps = [" ".join(str(s).split()) for s in answer.get("steps") or []]
+    return [s for s in steps if _content_words(s) & words][:MAX_STEPS] or [request]
+
+
+def _content_words(text: str) -> set[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return {w for w in re.findall(r"[a-z0-9]{3,}", text.lower()) if w not in STOPWORDS_EN}
 
 
 def pick_steps(
@@ -315,6 +312,9 @@ def pick_steps(
             picked[-1].why = f"{picked[-1].why}; {intent}"
             continue
         picked.append(PlanStep(name, intent))
+    if not picked and len(intents) > 1:  # every step said "none": pick once for the request as a whole
+        merged = list(dict.fromkeys(name for names in options for name in names))
+        return pick_steps(llm, request, input_schema, [request], [merged], feedback, allowed)
     if not picked:
         raise PlanningError("no step of the request matched an operator", hint="name the operators in the request")
     return picked
