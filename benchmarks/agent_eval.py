@@ -10,16 +10,20 @@ are skipped with the reason.
 
 Planners: ``scripted`` (a planner that answers each ask with the right plan: proves the plumbing, not a model),
 ``embedded`` (SmolLM2-135M through llama.cpp with grammar-constrained JSON, on the first ``--embedded N`` requests:
-~10 s per call on a shared 2-core machine), and ``openai`` when
-``DATAFLOW_LLM_BACKEND=openai`` is configured. Each planner's rows replace that planner's rows in the results
-files; the others' stay. ``--ids`` runs only the requests named.
+~10 s per call on a shared 2-core machine), ``openai`` when ``DATAFLOW_LLM_BACKEND=openai`` is configured, and
+any GGUF file you give with ``--gguf PATH`` (the local backend, with the embedder's retrieval as ``dataflow agent``
+has it; the planner is named after the file). Each planner's rows replace that planner's rows in the results files
+(``--results`` names them); the others' stay. ``--ids`` runs only the requests named.
 
     PYTHONPATH=. python benchmarks/agent_eval.py [--embedded 4] [--ids m01,c01] [--only scripted,embedded]
+    PYTHONPATH=. python benchmarks/agent_eval.py --only gguf --gguf model.gguf [--gguf-domains text,general] \
+        --results agent_eval_gguf
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -44,7 +48,8 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def scripted_llm(case: Case) -> Any:
-    """Answers the pick with the case's plan and each fill with its step's parameters."""
+    """Answers the split with the case's operators as words, each step's pick with its operator and each fill with
+    its parameters."""
 
     class Scripted:
         model_id = "scripted"
@@ -54,10 +59,11 @@ def scripted_llm(case: Case) -> Any:
 
         def answer(self, prompt: str) -> LLMResult:
             first = prompt.splitlines()[0]
-            if first == "TASK: choose the operators":
-                value: Any = {"steps": [{"operator": s["operator"], "why": "as asked"} for s in case.plan]}
+            if first == "TASK: split the request into steps":
+                value: Any = {"steps": [s["operator"].replace("_", " ") for s in case.plan]}
             else:
-                value = case.plan[int(first.split("step ")[1].split(":")[0]) - 1]["fill"]
+                step = case.plan[int(first.split("step ")[1].split(":")[0]) - 1]
+                value = {"operator": step["operator"]} if first.startswith("TASK: choose") else step["fill"]
             return LLMResult(text=json.dumps(value), parsed=value)
 
     return Scripted()
@@ -99,7 +105,14 @@ def _same(found: Any, expected: Any) -> bool:
 
 
 def evaluate(
-    planner: str, cases: list[Case], llm_factory: Any, work: Path, engines: AgentEngines, runner: DryRunner
+    planner: str,
+    cases: list[Case],
+    llm_factory: Any,
+    work: Path,
+    engines: AgentEngines,
+    runner: DryRunner,
+    embedder: Any = None,
+    max_rounds: int = 2,
 ) -> list[dict[str, Any]]:
     corpora = write_corpora(work)
     installed = {info.domain for info in list_operators()}
@@ -124,7 +137,8 @@ def evaluate(
             name=f"eval_{case.id}",
             llm=llm_factory(case),
             out=work / planner,
-            max_rounds=0 if planner == "embedded" else 2,
+            embedder=embedder,
+            max_rounds=0 if planner == "embedded" else max_rounds,
             runner=runner,
             thread_id=f"{planner}-{case.id}-{time.time_ns()}",
             engines=engines,
@@ -169,13 +183,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embedded", type=int, default=4, help="How many requests the embedded model plans")
     parser.add_argument("--ids", default="", help="Comma-separated request ids to run (default: all)")
-    parser.add_argument("--only", default="scripted,embedded,openai")
+    parser.add_argument("--only", default="scripted,embedded,openai,gguf")
+    parser.add_argument("--gguf", type=Path, help="A GGUF model file to plan with (the local backend)")
+    parser.add_argument("--gguf-domains", default="", help="The GGUF planner's domains, comma-separated (default all)")
+    parser.add_argument("--gguf-requests", type=int, default=0, help="How many of them it plans (0: all)")
+    parser.add_argument("--gguf-threads", type=int, default=1, help="llama.cpp threads for the GGUF model")
+    parser.add_argument("--results", default="agent_eval", help="Basename of the results files")
     args = parser.parse_args()
     planners = args.only.split(",")
-    saved = RESULTS / "agent_eval.json"
+    saved = RESULTS / f"{args.results}.json"
     results: dict[str, Any] = json.loads(saved.read_text()) if saved.exists() else {}
     results.setdefault("planners", {})
     results.setdefault("machines", {})
+    results.setdefault("models", {})
     chosen = [c for c in CASES if c.id in args.ids.split(",")] if args.ids else [c for c in CASES if c.plan]
     with tempfile.TemporaryDirectory(prefix="agent-eval-") as folder:
         work = Path(folder)
@@ -197,6 +217,8 @@ def main() -> None:
         if "openai" in planners and os.environ.get("DATAFLOW_LLM_BACKEND") == "openai":
             client = LLMResource.from_env(work / "delta").build_client()
             done["openai"] = evaluate("openai", CASES, lambda case: client, work, engines, runner)
+        if "gguf" in planners and args.gguf:
+            done.update(gguf_planner(args, work, results["models"], engines, runner))
     machine = describe("langgraph", "llama_cpp_python")
     for name, rows in done.items():
         results["planners"][name] = rows
@@ -207,14 +229,42 @@ def main() -> None:
     results["summary"] = {name: summary(rows) for name, rows in results["planners"].items()}
     RESULTS.mkdir(exist_ok=True)
     saved.write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    (RESULTS / "agent_eval.md").write_text(markdown(results))
+    (RESULTS / f"{args.results}.md").write_text(markdown(results))
     print(markdown(results))
+
+
+def gguf_planner(
+    args: argparse.Namespace, work: Path, models: dict[str, Any], engines: AgentEngines, runner: DryRunner
+) -> dict[str, list[dict[str, Any]]]:
+    """The requests of ``--gguf-domains`` planned by the ``--gguf`` model, retrieval helped by the embedder."""
+    from dataflow_assets.agent.api import N_CTX, default_embedder
+    from resources.llm.resource import LLMResource
+
+    path = args.gguf.expanduser().absolute()
+    planner = path.stem
+    models[planner] = model_card(path)
+    client = LLMResource(model=str(path), cache_enabled=False, n_threads=args.gguf_threads, n_ctx=N_CTX).build_client()
+    domains = set(filter(None, args.gguf_domains.split(",")))
+    cases = [c for c in CASES if not domains or c.domain in domains]
+    cases = cases[: args.gguf_requests or None]
+    embedder = default_embedder(work)
+    return {planner: evaluate(planner, cases, lambda case: client, work, engines, runner, embedder)}
+
+
+def model_card(path: Path) -> dict[str, Any]:
+    """What identifies a model file in the results: its name, size and the start of its SHA-256."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 24):
+            digest.update(chunk)
+    return {"file": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()[:16]}
 
 
 def markdown(results: dict[str, Any]) -> str:
     lines = ["# Agent evaluation", ""]
     lines += ["Machines:", ""]
     lines += [f"- {name}: {json.dumps(machine)}" for name, machine in results["machines"].items()]
+    lines += [f"- model {name}: {json.dumps(card)}" for name, card in results.get("models", {}).items()]
     lines += ["", "## Summary", ""]
     lines += [
         "| planner | requests | run | skipped | valid | correct | mean s | mean LLM calls |",

@@ -26,6 +26,9 @@ DEFAULT_INPUT = Path(__file__).parent.parent / "text" / "data" / "pretrain"
 CHECKPOINTS = Path(".dataflow_agent") / "checkpoints.sqlite"
 """Under the output folder: the SQLite file of LangGraph's checkpoints, one thread per session."""
 
+N_CTX = 8192
+"""The local model's context for planning: a step's prompt with its operator's docs and the last round's errors
+can pass llama.cpp's default 2048 tokens (the KV cache of a 1.5B model at 8192 is about 230 MB)."""
 Review = Callable[[list[dict[str, Any]]], list[dict[str, Any]] | None]
 """Shown the plan before it is built: return it (or an edited copy) to go on, None to stop."""
 
@@ -39,7 +42,10 @@ class AgentReport:
     module: str = ""
     request: str = ""
     input_schema: dict[str, Any] = field(default_factory=dict)
+    intents: list[str] = field(default_factory=list)
+    """The request split into steps."""
     candidates: list[dict[str, Any]] = field(default_factory=list)
+    """Retrieved per step: ``{"step", "name", "score", "why"}``."""
     plan: list[dict[str, Any]] = field(default_factory=list)
     rounds: list[dict[str, Any]] = field(default_factory=list)
     dry_run: dict[str, Any] | None = None
@@ -64,6 +70,7 @@ class AgentReport:
             module=state.get("module", ""),
             request=state.get("request", ""),
             input_schema=state.get("input_schema", {}),
+            intents=state.get("intents", []),
             candidates=state.get("candidates", []),
             plan=state.get("plan", []),
             rounds=state.get("rounds", []),
@@ -87,7 +94,11 @@ class AgentReport:
             lines += [f"- left out: {n}: {why}" for n, why in self.engines["left_out"].items()]
             left = [f"{o['operator']} ({o['engine']})" for o in self.engines["operators_left_out"]]
             lines += [f"- operators not offered: {', '.join(left)}" if left else "", ""]
-        lines += ["## Candidates", *(f"- {c['name']} ({c['why']})" for c in self.candidates), ""]
+        lines += ["## Steps of the request and the operators retrieved for each"]
+        for step, intent in enumerate(self.intents):
+            found = ", ".join(f"{c['name']} ({c['why']})" for c in self.candidates if c.get("step") == step)
+            lines.append(f"{step + 1}. {intent}: {found}")
+        lines.append("")
         lines += ["## Plan"]
         lines += [
             f"{i}. {s['operator']} params={json.dumps(s['params'])} keys={json.dumps(s['keys'])} — {s['why']}"
@@ -208,7 +219,8 @@ def _report(state: AgentState, status: str, thread_id: str, started: float, engi
 def _default_llm() -> LLM:
     from resources.llm.resource import LLMResource
 
-    return LLMResource.from_env(Path(".dataflow_agent")).build_client()
+    resource = LLMResource.from_env(Path(".dataflow_agent"))
+    return resource.model_copy(update={"n_ctx": max(resource.n_ctx, N_CTX)}).build_client()
 
 
 def default_embedder(out: str | Path) -> Embedder | None:

@@ -1,10 +1,18 @@
-"""Plan a pipeline as structured output, in two asks, so that even a small model cannot leave the registry.
+"""Plan a pipeline as structured output, in three asks, so that even a small model cannot leave the registry.
 
-1. **Pick the steps**: a JSON schema whose ``operator`` is an enum of the retrieved candidates (a list of at most
-   ``MAX_STEPS``, each with a short reason).
-2. **Fill each step**: for step *i*, the schema is that operator's own pydantic schema (its typed fields, with
+1. **Split the request** into the steps it asks for (short phrases, in order): retrieval then runs per step, so
+   that an operator that does one part of a long request is not crowded out by the others (DataFlow-Agent's
+   sub-intent decomposition, Liang et al. 2025).
+2. **Pick one operator per step**, one ask each (a small model chooses badly among several lists at once, and shown
+   the whole request it picks for the other steps): a JSON schema whose ``operator`` is an enum of that step's
+   retrieved candidates, best match first (and ``none`` where the request has several steps: reading or saving the
+   data needs no operator). Then the columns a chosen operator reads but nobody wrote are traced to the registry's
+   operator that writes them, which is put before it (``language`` reads what ``language_id`` writes).
+3. **Fill each step**: for step *i*, the schema is that operator's own pydantic schema (its typed fields, with
    their bounds and enums) plus its key bindings, where every key that *reads* is an enum of the columns available
-   at step *i* (the input's columns plus what the steps before it write).
+   at step *i* (the input's columns plus what the steps before it write). A number the request does not state is
+   left at its default, and a column a step writes keeps its conventional name (a refiner rewrites the column it
+   reads) unless the request names another.
 
 With grammar-constrained decoding (llama.cpp) or a server that enforces JSON schemas, the answer cannot name an
 operator, a parameter or a column that does not exist; what is left to go wrong (a value out of range, a
@@ -15,29 +23,70 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from operators.base import KeyRole, Operator
+from operators.base import Category, KeyRole, Operator
 from operators.errors import DataflowError
 from operators.llm.protocol import LLM
-from operators.registry import describe, get_operator
+from operators.registry import OperatorInfo, describe, get_operator
 
 MAX_STEPS = 6
 NEW = "__new__"
 """The pick schema's extra operator when synthesis is on: no registered operator fits; ``why`` says what a new one
 must do (``dataflow_assets.agent.synthesize`` writes it)."""
-NEW_DESCRIPTION = (
-    "none of the operators above does this step: a new operator is written for it. Say in why exactly what it must "
-    "do, to which column"
+NEW_TEXT = (
+    ": none of the other options does this step: a new operator is written for it (it reads one column and keeps, "
+    "rewrites or scores each row)"
 )
-PICK_TEMPLATE = "agent_pick_steps@1"
-FILL_TEMPLATE = "agent_fill_step@1"
+NONE = "none"
+"""The pick for a step that needs no operator (reading or saving the data)."""
+NONE_TEXT = ": no operator; only for a step that reads or saves the data"
+SPLIT_TEMPLATE = "agent_split_request@1"
+PICK_TEMPLATE = "agent_pick_steps@2"
+FILL_TEMPLATE = "agent_fill_step@2"
 SYSTEM = (
     "You design data-preparation pipelines from a library of operators. Answer with JSON only, following the "
-    "schema. Choose the fewest operators that do what the request asks, in the order they must run."
+    "schema. Do what the request asks, nothing more, in the order it must run."
 )
 SAMPLING = {"temperature": 0.0, "max_tokens": 512, "seed": 0}
+KINDS = {
+    Category.FILTER: "keeps or drops whole rows by a rule or threshold",
+    Category.REFINE: "rewrites the text of a column, keeps every row",
+    Category.EVALUATE: "adds score or label columns, keeps every row",
+    Category.GENERATE: "writes new rows or columns",
+}
+SPLIT_EXAMPLES = [
+    (
+        "Fix spelling mistakes in the answers and drop answers shorter than 3 sentences",
+        ["correct spelling mistakes in the answers", "drop answers with fewer than 3 sentences"],
+    ),
+    ("Score how readable each review is", ["score the readability of each review"]),
+    (
+        "Expand contractions, mask person names, then keep only Spanish texts",
+        ["expand contractions", "mask person names", "keep only Spanish texts"],
+    ),
+]
+"""Written for the prompt (not the evaluation's requests): how a request splits into steps."""
+FILL_EXAMPLES = [
+    (
+        "drop answers shorter than 7 sentences",
+        "dataflow_sentence_number",
+        "question, answer",
+        {"min_sentences": 7, "input_key": "answer"},
+    ),
+    ("remove numbers from the titles", "remove_numbers", "title, body", {"input_key": "title"}),
+]
+"""How a step's words become parameters and keys (the defaults left out)."""
+NUMBER_WORDS = dict(
+    zip(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "  # noqa: SIM905
+        "seventeen eighteen nineteen twenty".split(),
+        range(21),
+        strict=True,
+    )
+) | {"thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "thousand": 1000}
 
 
 class PlanningError(DataflowError):
@@ -59,26 +108,23 @@ class PlanStep:
         return cls(data["operator"], data.get("why", ""), dict(data.get("params", {})), dict(data.get("keys", {})))
 
 
-def pick_schema(candidates: list[str]) -> dict[str, Any]:
-    step = {
-        "type": "object",
-        "properties": {
-            "operator": {"type": "string", "enum": candidates},
-            "why": {"type": "string", "maxLength": 160},
-        },
-        "required": ["operator", "why"],
-        "additionalProperties": False,
-    }
+def split_schema() -> dict[str, Any]:
+    steps = {"type": "array", "items": {"type": "string", "maxLength": 120}, "minItems": 1, "maxItems": MAX_STEPS}
+    return {"type": "object", "properties": {"steps": steps}, "required": ["steps"], "additionalProperties": False}
+
+
+def pick_schema(names: list[str]) -> dict[str, Any]:
     return {
         "type": "object",
-        "properties": {"steps": {"type": "array", "items": step, "minItems": 1, "maxItems": MAX_STEPS}},
-        "required": ["steps"],
+        "properties": {"operator": {"type": "string", "enum": names}},
+        "required": ["operator"],
         "additionalProperties": False,
     }
 
 
 def fill_schema(cls: type[Operator], available: list[str]) -> dict[str, Any]:
-    """The operator's typed fields (its own pydantic schema, ``$ref``s inlined) plus its key bindings."""
+    """The operator's typed fields (its own pydantic schema, ``$ref``s inlined) plus its key bindings; a read key's
+    own default comes first among the columns it may name."""
     schema = cls.model_json_schema()
     definitions = schema.get("$defs", {})
     properties = {name: _clean(_inline(prop, definitions)) for name, prop in schema.get("properties", {}).items()}
@@ -88,7 +134,8 @@ def fill_schema(cls: type[Operator], available: list[str]) -> dict[str, Any]:
     for key in cls.key_parameters().values():
         if key.role is KeyRole.READ and key.name in needed:
             choices = columns + ([key.default] if key.default.startswith("_") and key.default in available else [])
-            properties[key.name] = {"type": "string", "enum": choices or available}
+            choices = sorted(choices or available, key=lambda c: c != key.default)
+            properties[key.name] = {"type": "string", "enum": choices}
             required.append(key.name)
         elif key.role is KeyRole.READ:  # an optional column (e.g. a code row's language): may stay unbound
             properties[key.name] = {"type": "string", "enum": list(dict.fromkeys([key.default, *columns]))}
@@ -154,41 +201,95 @@ def columns_after(step: PlanStep, available: list[str]) -> list[str]:
         return available + [keys[k.name] for k in cls.key_parameters().values() if k.role is KeyRole.WRITE]
 
 
-def pick_prompt(request: str, input_schema: dict[str, Any], candidates: list[dict[str, str]], feedback: str) -> str:
+def summary(info: OperatorInfo, limit: int = 220) -> str:
+    """The docstring's first sentence (its first line may stop mid-sentence), in one line."""
+    text = " ".join(f"{info.description} {info.details}".split()).replace("``", "")
+    end = re.search(r"[.:](\s|$)", text)
+    text = text[: end.start() + 1] if end else text
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def split_prompt(request: str, input_schema: dict[str, Any], feedback: str) -> str:
     lines = [
-        "TASK: choose the operators",
+        "TASK: split the request into steps",
+        "Split a data-preparation request into the separate actions it asks for, in order: one step per action "
+        "(clean, filter, score, deduplicate, split, generate...). Keep each step's numbers and column names. "
+        "Do not add steps the request does not ask for.",
+        "EXAMPLES:",
+        *(f"REQUEST: {r}\nSTEPS: {json.dumps(s)}" for r, s in SPLIT_EXAMPLES),
+        "NOW:",
         f"REQUEST: {request}",
         f"INPUT COLUMNS: {json.dumps(input_schema['columns'])}",
-        f"SAMPLE ROW: {_short(input_schema['sample'][0] if input_schema['sample'] else {})}",
-        "OPERATORS:",
-        *(f"- {c['name']} ({c['category']}): {c['description']}" for c in candidates),
     ]
     if feedback:
-        lines += ["THE LAST PLAN FAILED. Fix it. What went wrong:", feedback]
-    lines.append(f"List the steps, first to last (at most {MAX_STEPS}), each with a short reason.")
+        lines += ["THE LAST PLAN FAILED. What went wrong:", feedback]
     return "\n".join(lines)
 
 
+def pick_prompt(input_schema: dict[str, Any], index: int, intent: str, names: list[str], feedback: str) -> str:
+    """The step alone, not the whole request: a small model shown the request picks for its other steps."""
+    lines = [
+        f"TASK: choose the operator of step {index + 1}",
+        "Choose the operator that does exactly what the step says. Kinds of operator: "
+        + "; ".join(f"{kind} {what}" for kind, what in KINDS.items())
+        + ". A filter that keeps rows with at least N also drops those with "
+        "fewer: read what each option measures (words, characters, sentences...). The options are listed best "
+        "match first.",
+        f"INPUT COLUMNS: {json.dumps(input_schema['columns'])}",
+        f"SAMPLE ROW: {_short(input_schema['sample'][0] if input_schema['sample'] else {})}",
+        f"STEP: {intent}",
+        "OPTIONS:",
+        *(f"- {name}" + _option_text(name) for name in names),
+    ]
+    if feedback:
+        lines += ["THE LAST PLAN FAILED. Fix it. What went wrong:", feedback]
+    return "\n".join(lines)
+
+
+def _option_text(name: str) -> str:
+    if name in (NONE, NEW):
+        return NONE_TEXT if name == NONE else NEW_TEXT
+    return f" ({_info(name).category}): {summary(_info(name))}"
+
+
 def fill_prompt(request: str, index: int, step: PlanStep, available: list[str], feedback: str) -> str:
-    info = describe(get_operator(step.operator))
+    info = _info(step.operator)
+    numbers = sorted({_plain(n) for n in request_numbers(request)})
     lines = [
         f"TASK: set the parameters of step {index + 1}: {step.operator}",
-        f"REQUEST: {request}",
-        f"OPERATOR: {info.name} ({info.category}): {info.description}",
-        "PARAMETERS:",
+        "Set only the parameters this step asks for, with the request's numbers; leave out every other one (it "
+        "keeps its default). A filter's parameters describe the rows it KEEPS. Bind each key to the column it "
+        "must read.",
+        "EXAMPLES (other operators):",
         *(
-            f"- {p.name} ({p.type}{', required' if p.required else f', default {json.dumps(p.default)}'}): "
-            f"{p.description}"
-            for p in info.parameters
+            f"- step {step!r}, operator {name}, columns {columns} -> {json.dumps(answer)}"
+            for step, name, columns, answer in FILL_EXAMPLES
         ),
+        f"OPERATOR: {info.name} ({info.category}, {KINDS.get(info.category, '')}): {summary(info, 400)}",
+        f"REQUEST: {request}",
+        f"THIS STEP: {step.why}",
+        f"NUMBERS IN THE REQUEST: {', '.join(numbers) or 'none'}",
+        "PARAMETERS:",
+        *(f"- {p.name} ({_kind(p.type)}{_default(p.default, p.required)}): {p.description}" for p in info.parameters),
         "KEYS (column names):",
-        *(f"- {k.name} ({k.role}, default {k.default!r}): {k.description}" for k in [*info.inputs, *info.outputs]),
+        *(f"- {k.name} ({k.role}s, default {k.default!r}): {k.description}" for k in [*info.inputs, *info.outputs]),
         f"COLUMNS AVAILABLE AT THIS STEP: {', '.join(c for c in available if not c.startswith('_'))}",
     ]
     if feedback:
         lines += ["THE LAST PLAN FAILED. What went wrong:", feedback]
-    lines.append("Give only the parameters the request needs changed from their defaults, and the key bindings.")
     return "\n".join(lines)
+
+
+def _kind(type_name: str) -> str:
+    return {"int": "integer", "float": "number", "bool": "true/false", "str": "text"}.get(type_name, type_name)
+
+
+def _default(value: Any, required: bool) -> str:
+    return ", required" if required else f", default {json.dumps(value)}"
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
 
 
 def _short(row: dict[str, Any], limit: int = 300) -> str:
@@ -219,54 +320,147 @@ def _ask(
     return value
 
 
+def split_request(llm: LLM, request: str, input_schema: dict[str, Any], feedback: str = "") -> list[str]:
+    """Ask 1: the steps the request asks for, as short phrases, in order. A step that shares no word with the
+    request is dropped (a small model fills the list with generic words, or copies the prompt's examples); with
+    none left, the request is one step."""
+    answer = _ask(llm, split_prompt(request, input_schema, feedback), split_schema(), SPLIT_TEMPLATE)
+    words = _content_words(request)
+    steps = [" ".join(str(s).split()) for s in answer.get("steps") or []]
+    return [s for s in steps if _content_words(s) & words][:MAX_STEPS] or [request]
+
+
+def _content_words(text: str) -> set[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return {w for w in re.findall(r"[a-z0-9]{3,}", text.lower()) if w not in STOPWORDS_EN}
+
+
 def pick_steps(
     llm: LLM,
     request: str,
     input_schema: dict[str, Any],
-    candidates: list[str],
+    intents: list[str],
+    options: list[list[str]],
     feedback: str = "",
     allowed: list[str] | None = None,
 ) -> list[PlanStep]:
-    """Stage 1: the operators, in order, each with why. The prompt describes the retrieved ``candidates``; the
-    schema's enum is ``allowed`` (every usable operator of the registry by default), so a retrieval miss narrows
-    what the model reads, not what it may name."""
-    docs = [{"name": n, **_doc(n)} for n in candidates if n != NEW]
-    allowed = allowed or candidates
-    if NEW in allowed:
-        docs.append({"name": NEW, "category": "new", "description": NEW_DESCRIPTION})
-    answer = _ask(llm, pick_prompt(request, input_schema, docs, feedback), pick_schema(allowed), PICK_TEMPLATE)
-    steps = answer.get("steps")
-    if not isinstance(steps, list) or not steps:
-        raise PlanningError("the planner chose no steps")
-    picked = []
-    for step in steps[:MAX_STEPS]:
-        if not isinstance(step, dict) or step.get("operator") not in allowed:
-            raise PlanningError(f"the planner named an operator that is not in the registry: {step!r}")
-        why = str(step.get("why", ""))
-        if picked and picked[-1].operator == step["operator"] and (step["operator"] != NEW or picked[-1].why == why):
-            continue  # small models repeat the last item until the length bound; twice in a row adds nothing
-        picked.append(PlanStep(step["operator"], why))
+    """Ask 2: one operator per step of the request. The schema's enum for a step is its retrieved ``options`` (and
+    none when there are several steps); an answer from a server that does not enforce schemas may name any operator
+    in ``allowed`` (every usable one of the registry by default)."""
+    picked: list[PlanStep] = []
+    for index, (intent, names) in enumerate(zip(intents, options, strict=True)):
+        names = [*names, NONE] if len(intents) > 1 else names
+        names = [*names, NEW] if allowed and NEW in allowed else names
+        prompt = pick_prompt(input_schema, index, intent, names, feedback)
+        name = _ask(llm, prompt, pick_schema(names), PICK_TEMPLATE).get("operator")
+        if name == NONE:
+            continue
+        if name not in (allowed or names):
+            raise PlanningError(f"the planner named an operator that is not in the registry: {name!r}")
+        if picked and picked[-1].operator == name != NEW:  # two phrasings of one action (or a small model repeating)
+            picked[-1].why = f"{picked[-1].why}; {intent}"
+            continue
+        picked.append(PlanStep(name, intent))
+    if not picked and len(intents) > 1:  # every step said "none": pick once for the request as a whole
+        merged = list(dict.fromkeys(name for names in options for name in names))
+        return pick_steps(llm, request, input_schema, [request], [merged], feedback, allowed)
+    if not picked:
+        raise PlanningError("no step of the request matched an operator", hint="name the operators in the request")
     return picked
+
+
+def add_producers(steps: list[PlanStep], columns: list[str], usable: list[str]) -> list[PlanStep]:
+    """Put before each step the operator that writes the columns it reads under their own names and nobody wrote
+    yet (``language`` reads ``language`` and ``language_score``: ``language_id`` writes both). Only an evaluator
+    that writes every such column is put in; a step's main input (``input_key``) is the user's to bind."""
+    available = list(columns)
+    planned: list[PlanStep] = []
+    for step in steps:
+        cls = get_operator(step.operator)
+        missing = {
+            k.default
+            for k in cls.key_parameters().values()
+            if k.role is KeyRole.READ and k.name != "input_key" and k.default not in available
+        }
+        producer = next((name for name in usable if missing and missing <= _evaluator_writes(name)), None)
+        if producer is not None and producer != step.operator:
+            planned.append(PlanStep(producer, f"writes {', '.join(sorted(missing))}, which {step.operator} reads"))
+            available = columns_after(planned[-1], available)
+        planned.append(step)
+        available = columns_after(step, available)
+    return planned
+
+
+def _evaluator_writes(name: str) -> set[str]:
+    cls = get_operator(name)
+    if cls.category is not Category.EVALUATE:
+        return set()
+    return {k.default for k in cls.key_parameters().values() if k.role is KeyRole.WRITE}
 
 
 def fill_steps(
     llm: LLM, request: str, steps: list[PlanStep], input_columns: list[str], feedback: str = ""
 ) -> list[PlanStep]:
-    """Stage 2: each step's parameters and keys, with the columns available at that step as the keys' enum."""
+    """Ask 3: each step's parameters and keys, with the columns available at that step as the keys' enum."""
     available = list(input_columns)
     filled = []
     for index, step in enumerate(steps):
         cls = get_operator(step.operator)
         schema = fill_schema(cls, available)
         answer = _ask(llm, fill_prompt(request, index, step, available, feedback), schema, FILL_TEMPLATE)
-        keys = distinct_writes(cls, {k: str(answer[k]) for k in cls.key_parameters() if answer.get(k)})
-        params = {k: v for k, v in answer.items() if k in cls.model_fields}
-        done = PlanStep(step.operator, step.why, params, keys)
+        params = grounded_params(cls, {k: v for k, v in answer.items() if k in cls.model_fields}, request)
+        done = PlanStep(step.operator, step.why, params, distinct_writes(cls, bind_keys(cls, answer, request)))
         filled.append(done)
         available = columns_after(done, available)
     return filled
 
 
-def _doc(name: str) -> dict[str, str]:
-    info = describe(get_operator(name))
-    return {"category": str(info.category), "description": info.description}
+def bind_keys(cls: type[Operator], answer: dict[str, Any], request: str) -> dict[str, str]:
+    """The key bindings of an answer. A written column keeps its default name unless the request names the one the
+    answer gives; a refiner whose output defaults to its input's column rewrites the column it reads."""
+    parameters = cls.key_parameters().values()
+    keys = {k.name: str(answer[k.name]) for k in parameters if k.role is KeyRole.READ and answer.get(k.name)}
+    read_defaults = {k.default: keys.get(k.name, k.default) for k in parameters if k.role is KeyRole.READ}
+    words = set(re.findall(r"[\w.-]+", request.lower()))
+    for key in parameters:
+        if key.role is not KeyRole.WRITE:
+            continue
+        given = str(answer.get(key.name) or "")
+        if given and given.lower() in words:
+            keys[key.name] = given
+        elif cls.category is Category.REFINE and key.default in read_defaults:
+            keys[key.name] = read_defaults[key.default]
+    return keys
+
+
+def grounded_params(cls: type[Operator], params: dict[str, Any], request: str) -> dict[str, Any]:
+    """Drop a number the request does not state (give or take one, or as a percentage): it keeps its default.
+    Small models fill every field they see with a plausible value; only the request's own numbers are asked."""
+    numbers = request_numbers(request)
+    kept = {}
+    for name, value in params.items():
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        default = cls.model_fields[name].get_default(call_default_factory=True)
+        if number and value != default and not any(_near(value, n) for n in numbers):
+            continue
+        kept[name] = value
+    return kept
+
+
+def request_numbers(request: str) -> list[float]:
+    """The numbers a request states, in digits or words (``5``, ``2.5``, ``five``, ``1,000``, ``30%``)."""
+    text = request.lower().replace(",", "")
+    numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", text)]
+    numbers += [float(NUMBER_WORDS[w]) for w in re.findall(r"[a-z]+", text) if w in NUMBER_WORDS]
+    numbers += [float(n) / 100 for n in re.findall(r"(\d+(?:\.\d+)?)\s*(?:%|percent)", text)]
+    return numbers
+
+
+def _near(value: float, number: float) -> bool:
+    """``value`` is what the request's ``number`` says: itself, one more or less (a strict bound made inclusive)."""
+    return abs(value - number) <= 1 if float(number).is_integer() and float(value).is_integer() else value == number
+
+
+def _info(name: str) -> OperatorInfo:
+    return describe(get_operator(name))

@@ -9,7 +9,7 @@ over the user's rows are candidates (one input dataset, engines the agent can pr
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,9 +75,24 @@ def _bm25_ranking(request: str, texts: list[str]) -> list[int]:
     corpus = bm25s.tokenize(texts, stopwords="en", show_progress=False)
     index = bm25s.BM25()
     index.index(corpus, show_progress=False)
-    words = re.findall(r"\w\w+", request.lower())
-    query = [[w for w in words if w in corpus.vocab]]
-    if not query[0]:
+    query = expand(re.findall(r"\w\w+", request.lower()), corpus.vocab)
+    if not query:
         return []
-    scores = index.get_scores(query[0])
+    scores = index.get_scores(query)
     return [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
+
+
+STEM = 5
+"""The shortest word a prefix match may stand on (``dedup`` in ``deduplicate``, ``exact`` in ``exactly``)."""
+
+
+def expand(words: list[str], vocabulary: Iterable[str]) -> list[str]:
+    """The query's words found in the docs; one they lack stands for the docs' words it starts with or that start
+    with it: a crude stemmer, so that "deduplicate" finds "dedup" and "summarising" finds "summaris"."""
+    vocabulary = set(vocabulary)
+    known = [v for v in vocabulary if len(v) >= STEM]
+    found = {w for w in words if w in vocabulary}
+    for word in words:
+        if word not in vocabulary and len(word) >= STEM:
+            found.update(v for v in known if v.startswith(word) or word.startswith(v))
+    return sorted(found)

@@ -28,13 +28,16 @@ def docs_folder(tmp_path: Path) -> Path:
 
 
 def planner(steps: list[dict[str, Any]]) -> Callable[[str], Any]:
-    """Answer the agent's asks with ``steps`` (``[{"operator", "why", "fill"}]``): the pick, then each fill."""
+    """Answer the agent's asks with ``steps`` (``[{"operator", "why", "fill"}]``): the request split into the
+    steps' reasons, then each step's pick and each step's fill."""
 
     def answer(prompt: str) -> Any:
         first = prompt.splitlines()[0]
-        if first == "TASK: choose the operators":
-            return as_json({"steps": [{"operator": s["operator"], "why": s["why"]} for s in steps]})
+        if first == "TASK: split the request into steps":
+            return as_json({"steps": [s["why"] for s in steps]})
         index = int(first.split("step ")[1].split(":")[0]) - 1
+        if first.startswith("TASK: choose the operator"):
+            return as_json({"operator": steps[index]["operator"]})
         return as_json(steps[index]["fill"])
 
     return answer

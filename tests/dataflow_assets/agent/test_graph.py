@@ -15,6 +15,9 @@ from dataflow_assets.agent.dryrun import DryRunResult, StepRows
 from tests.dataflow_assets.agent.conftest import GOOD_STEPS, planner
 from tests.support import ScriptedLLM
 
+REQUEST = "strip markup and drop short docs"
+"""What ``GOOD_STEPS`` do: the scripted split answers with their reasons, which share the request's words."""
+
 
 class CountingRunner:
     """A stand-in for the child-process dry run (tested on its own) that can fail its first call."""
@@ -37,7 +40,7 @@ def test_a_request_becomes_a_module_that_was_dry_run(tmp_path, docs_folder, good
     assert report.ok, report.to_markdown()
     assert [s["operator"] for s in report.plan] == ["remove_html", "word_count"]
     assert report.plan[1]["params"] == {"min_words": 5}
-    assert report.llm_calls == 3 and len(report.rounds) == 1
+    assert report.llm_calls == 5 and len(report.rounds) == 1  # the split, two picks, two fills
     steps = [(s["step"], s["rows_in"], s["rows_out"]) for s in report.dry_run["steps"]]
     assert steps == [("raw", 4, 4), ("remove_html", 4, 4), ("word_count", 4, 3)]
     assert Path(report.module) == tmp_path / "dataflow_assets" / "agent_built" / "docs.py"
@@ -45,18 +48,18 @@ def test_a_request_becomes_a_module_that_was_dry_run(tmp_path, docs_folder, good
 
 
 def test_validation_errors_are_fed_back_until_the_plan_is_repaired(tmp_path, docs_folder):
-    wrong = [{**GOOD_STEPS[1], "fill": {"min_words": 5, "input_key": "text"}}]  # a server that ignores the schema
+    wrong = [GOOD_STEPS[0], {**GOOD_STEPS[1], "fill": {"min_words": 5, "input_key": "text"}}]  # schema ignored
     answers = [planner(wrong), planner(wrong), planner(GOOD_STEPS)]
     seen: list[str] = []
 
     def answer(prompt: str):
-        if prompt.startswith("TASK: choose"):
+        if prompt.startswith("TASK: choose the operator of step 1"):  # a round begins
             seen.append(prompt)
-        return answers[len(seen) - 1](prompt)
+        return answers[max(len(seen) - 1, 0)](prompt)
 
     llm = ScriptedLLM(answer)
     report = build_pipeline(
-        "drop short docs", input=docs_folder, name="docs", llm=llm, out=tmp_path, runner=CountingRunner()
+        "strip markup, drop short docs", input=docs_folder, name="docs", llm=llm, out=tmp_path, runner=CountingRunner()
     )
     assert report.ok
     assert [r["errors"] != [] for r in report.rounds] == [True, True, False]
@@ -66,10 +69,16 @@ def test_validation_errors_are_fed_back_until_the_plan_is_repaired(tmp_path, doc
 
 
 def test_it_stops_with_an_account_after_the_last_round(tmp_path, docs_folder):
-    wrong = [{**GOOD_STEPS[1], "fill": {"min_words": -1, "input_key": "body"}}]
+    wrong = [{**GOOD_STEPS[1], "fill": {"min_words": 6, "max_words": 2, "input_key": "body"}}]
     llm = ScriptedLLM(planner(wrong))
     report = build_pipeline(
-        "drop short docs", input=docs_folder, name="docs", llm=llm, out=tmp_path, max_rounds=1, runner=CountingRunner()
+        "keep docs of 6 to 2 words",
+        input=docs_folder,
+        name="docs",
+        llm=llm,
+        out=tmp_path,
+        max_rounds=1,
+        runner=CountingRunner(),
     )
     assert report.status == "failed" and len(report.rounds) == 2
     assert "No valid pipeline after 2 round(s)" in report.account and "min_words" in report.account
@@ -79,11 +88,11 @@ def test_it_stops_with_an_account_after_the_last_round(tmp_path, docs_folder):
 def test_an_interrupted_session_resumes_from_its_checkpoint(tmp_path, docs_folder, good_llm):
     runner = CountingRunner(interrupt_first=True)
     with pytest.raises(KeyboardInterrupt):
-        build_pipeline("strip html", input=docs_folder, name="docs", llm=good_llm, out=tmp_path, runner=runner)
-    assert len(good_llm.prompts) == 3
-    report = build_pipeline("strip html", input=docs_folder, name="docs", llm=good_llm, out=tmp_path, runner=runner)
+        build_pipeline(REQUEST, input=docs_folder, name="docs", llm=good_llm, out=tmp_path, runner=runner)
+    assert len(good_llm.prompts) == 5
+    report = build_pipeline(REQUEST, input=docs_folder, name="docs", llm=good_llm, out=tmp_path, runner=runner)
     assert report.ok and runner.calls == 2
-    assert len(good_llm.prompts) == 3  # planned once: the second call went on from the dry run
+    assert len(good_llm.prompts) == 5  # planned once: the second call went on from the dry run
     assert (tmp_path / ".dataflow_agent" / "checkpoints.sqlite").is_file()
 
 
@@ -93,17 +102,17 @@ def test_interactive_review_can_edit_the_plan_before_it_is_built(tmp_path, docs_
         return plan
 
     report = build_pipeline(
-        "x", input=docs_folder, name="docs", llm=good_llm, out=tmp_path, runner=CountingRunner(), review=review
+        REQUEST, input=docs_folder, name="docs", llm=good_llm, out=tmp_path, runner=CountingRunner(), review=review
     )
     assert report.ok and "WordCountFilter(min_words=15)" in Path(report.module).read_text()
     declined = build_pipeline(
-        "y", input=docs_folder, name="docs2", llm=good_llm, out=tmp_path, review=lambda plan: None
+        REQUEST, input=docs_folder, name="docs2", llm=good_llm, out=tmp_path, review=lambda plan: None
     )
     assert declined.status == "stopped" and not (tmp_path / "dataflow_assets" / "agent_built" / "docs2.py").exists()
 
 
 def test_the_built_pipeline_is_discovered_from_the_users_folder(tmp_path, docs_folder, good_llm):
-    build_pipeline("x", input=docs_folder, name="docs", llm=good_llm, out=tmp_path, runner=CountingRunner())
+    build_pipeline(REQUEST, input=docs_folder, name="docs", llm=good_llm, out=tmp_path, runner=CountingRunner())
     code = (
         "from dataflow_assets.pipelines import discover_pipelines as d; f = d(); "
         "print(sorted(f.pipelines), f.domains['docs'], [p.line() for p in f.problems])"

@@ -13,11 +13,15 @@ import pytest
 from dataflow_assets.agent.dryrun import Limits, SubprocessDryRunner, write_sample
 from dataflow_assets.agent.plan import (
     PlanStep,
+    add_producers,
+    bind_keys,
     distinct_writes,
     fill_schema,
     fill_steps,
+    grounded_params,
     pick_schema,
     pick_steps,
+    split_request,
 )
 from dataflow_assets.agent.render import render, write_module
 from dataflow_assets.agent.retrieve import retrieve
@@ -25,7 +29,7 @@ from dataflow_assets.agent.understand import understand_input
 from dataflow_assets.agent.validate import validate_module
 from operators.registry import get_operator
 from tests.dataflow_assets.agent.conftest import GOOD_STEPS, planner
-from tests.support import ScriptedLLM
+from tests.support import ScriptedLLM, as_json
 
 RUFF = Path(__file__).parents[3] / "pyproject.toml"
 
@@ -47,6 +51,12 @@ def test_retrieval_finds_operators_by_their_docs():
     assert "near duplicates" not in found
     dedup = [c.name for c in retrieve("remove near-duplicate documents with minhash", k=3)]
     assert dedup[0] == "minhash_dedup"
+
+
+def test_a_word_the_docs_lack_matches_the_docs_words_it_starts_with():
+    """No doc says "deduplicate"; the dedup operators' names and docs say "dedup" and "duplicates"."""
+    found = [c.name for c in retrieve("deduplicate exactly", k=3)]
+    assert found[0] == "exact_dedup" and "minhash_dedup" in found
 
 
 class OneHotEmbedder:
@@ -71,9 +81,10 @@ def test_embedding_ranking_is_fused_with_bm25():
 
 
 def test_schemas_forbid_unknown_operators_parameters_and_columns():
-    jsonschema.validate({"steps": [{"operator": "word_count", "why": "x"}]}, pick_schema(["word_count"]))
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({"steps": [{"operator": "length_filter", "why": "x"}]}, pick_schema(["word_count"]))
+    jsonschema.validate({"operator": "word_count"}, pick_schema(["word_count", "none"]))
+    for bad in ("length_filter", "exact_dedup"):  # not in the registry; not among the step's options
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({"operator": bad}, pick_schema(["word_count", "none"]))
     schema = fill_schema(get_operator("word_count"), ["_row_id", "body", "n"])
     assert schema["properties"]["input_key"]["enum"] == ["body", "n"]
     jsonschema.validate({"min_words": 3, "input_key": "body"}, schema)
@@ -111,17 +122,67 @@ def test_keys_of_a_later_step_may_name_columns_an_earlier_step_wrote(good_llm):
         {"operator": "row_filter", "why": "keep long", "fill": {"condition": "words >= 5"}},
     ]
     llm = ScriptedLLM(planner(steps))
-    picked = pick_steps(
-        llm, "keep long docs", {"columns": {"body": "string"}, "sample": []}, ["text_stats", "row_filter"]
-    )
+    schema = {"columns": {"body": "string"}, "sample": []}
+    picked = pick_steps(llm, "keep long docs", schema, ["count", "keep long"], [["text_stats"], ["row_filter"]])
     fill_steps(llm, "keep long docs", picked, ["_row_id", "body"])
     second = llm.calls[-1]["json_schema"]
     assert (
         "words" in second["properties"].get("input_key", {"enum": ["words"]})["enum"]
         or "condition" in second["properties"]
     )
-    text_stats_fill = llm.calls[1]["json_schema"]
+    text_stats_fill = llm.calls[2]["json_schema"]  # after the two picks
     assert text_stats_fill["properties"]["input_key"]["enum"] == ["body"]
+
+
+def test_the_split_keeps_only_steps_that_share_a_word_with_the_request():
+    schema = {"columns": {"text": "string"}, "sample": []}
+    llm = ScriptedLLM(lambda prompt: as_json({"steps": ["clean", "strip the HTML tags", "keep only Spanish texts"]}))
+    assert split_request(llm, "Strip HTML tags from the pages", schema) == ["strip the HTML tags"]
+    llm = ScriptedLLM(lambda prompt: as_json({"steps": ["step1", "filter", "generate"]}))
+    assert split_request(llm, "Remove emoji", schema) == ["Remove emoji"]
+
+
+def test_when_every_step_needs_no_operator_the_request_is_picked_as_one_step():
+    def answer(prompt):
+        return as_json({"operator": "remove_html" if "STEP: strip html, drop short" in prompt else "none"})
+
+    llm = ScriptedLLM(answer)
+    schema = {"columns": {"body": "string"}, "sample": []}
+    steps = pick_steps(llm, "strip html, drop short", schema, ["read", "save"], [["remove_html"], ["word_count"]])
+    assert [s.operator for s in steps] == ["remove_html"]
+    assert llm.calls[-1]["json_schema"]["properties"]["operator"]["enum"] == ["remove_html", "word_count"]
+
+
+def test_an_operator_that_reads_a_column_nobody_wrote_gets_its_writer_before_it():
+    usable = ["remove_html", "text_stats", "language_id", "language"]
+    assert [s.operator for s in add_producers([PlanStep("language")], ["text"], usable)] == ["language_id", "language"]
+    present = add_producers([PlanStep("language")], ["text", "language", "language_score"], usable)
+    assert [s.operator for s in present] == ["language"]
+    # a main input (input_key) is the user's column to bind, never a reason to add a step
+    assert [s.operator for s in add_producers([PlanStep("word_count")], ["body"], usable)] == ["word_count"]
+
+
+def test_numbers_the_request_does_not_state_keep_their_defaults():
+    word_count = get_operator("word_count")
+    assert grounded_params(word_count, {"min_words": 8, "max_words": 500}, "drop texts under 8 words") == {
+        "min_words": 8
+    }
+    assert grounded_params(word_count, {"min_words": 6}, "keep texts of more than five words") == {"min_words": 6}
+    assert grounded_params(word_count, {"min_words": 5}, "drop short texts") == {"min_words": 5}  # the default
+    ratio = get_operator("dataflow_symbol_word_ratio")
+    assert grounded_params(ratio, {"threshold": 0.3}, "at most 30% symbols per word") == {"threshold": 0.3}
+    assert grounded_params(ratio, {"threshold": 0.25}, "at most 30% symbols per word") == {}
+
+
+def test_a_refiner_rewrites_the_column_it_reads_unless_the_request_names_another():
+    remove_html = get_operator("remove_html")
+    answer = {"input_key": "body", "output_key": "html_free"}
+    assert bind_keys(remove_html, answer, "strip html from the body") == {"input_key": "body", "output_key": "body"}
+    answer = {"input_key": "body", "output_key": "clean_body"}
+    keys = bind_keys(remove_html, answer, "strip html from body into clean_body")
+    assert keys == {"input_key": "body", "output_key": "clean_body"}
+    stats = bind_keys(get_operator("text_stats"), {"input_key": "body", "word_count_key": "n"}, "count words")
+    assert stats == {"input_key": "body"}  # an evaluator's columns keep their names
 
 
 def test_rendered_module_passes_lint_and_validation(tmp_path, docs_folder):
