@@ -55,8 +55,12 @@ def test_a_sql_request_is_dry_run_in_the_sandbox_on_the_configured_database_and_
     sandboxed, tmp_path, school, instance
 ):
     steps = [
-        {"operator": "sql_executable", "why": "runs", "fill": {"input_sql_key": "sql", "input_db_id_key": "db_id"}},
-        {"operator": "sql_schema", "why": "schema", "fill": {"input_db_id_key": "db_id"}},
+        {
+            "operator": "sql_executable",
+            "why": "keep the queries that run",
+            "fill": {"input_sql_key": "sql", "input_db_id_key": "db_id"},
+        },
+        {"operator": "sql_schema", "why": "attach the schema", "fill": {"input_db_id_key": "db_id"}},
     ]
     report = build_pipeline(
         "keep the queries that run and attach the schema",

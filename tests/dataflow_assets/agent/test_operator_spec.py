@@ -108,13 +108,14 @@ def test_the_rendered_files_pass_the_projects_lint(tmp_path, sketch, logic):
 
 
 def test_the_planner_may_name_a_new_operator_only_when_synthesis_is_on():
-    llm = ScriptedLLM(lambda prompt: as_json({"steps": [{"operator": NEW, "why": "count question marks"}]}))
+    llm = ScriptedLLM(lambda prompt: as_json({"operator": NEW}))
     schema = {"columns": {"body": "string"}, "sample": []}
-    steps = pick_steps(llm, "score questions", schema, ["word_count"], "", ["word_count", NEW])
+    intents, options = ["count question marks"], [["word_count"]]
+    steps = pick_steps(llm, "score questions", schema, intents, options, "", ["word_count", NEW])
     assert [(s.operator, s.why) for s in steps] == [(NEW, "count question marks")]
-    assert NEW in llm.calls[0]["json_schema"]["properties"]["steps"]["items"]["properties"]["operator"]["enum"]
-    assert f"- {NEW} (new): none of the operators above" in llm.prompts[0]
-    plain = ScriptedLLM(lambda prompt: as_json({"steps": [{"operator": "word_count", "why": "x"}]}))
-    pick_steps(plain, "score questions", schema, ["word_count"], "", ["word_count"])
+    assert NEW in llm.calls[0]["json_schema"]["properties"]["operator"]["enum"]
+    assert f"- {NEW}: none of the other options does this step" in llm.prompts[0]
+    plain = ScriptedLLM(lambda prompt: as_json({"operator": "word_count"}))
+    pick_steps(plain, "score questions", schema, intents, options, "", ["word_count"])
     assert NEW not in plain.prompts[0]
-    assert NEW not in plain.calls[0]["json_schema"]["properties"]["steps"]["items"]["properties"]["operator"]["enum"]
+    assert NEW not in plain.calls[0]["json_schema"]["properties"]["operator"]["enum"]

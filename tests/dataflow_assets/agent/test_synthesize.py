@@ -50,7 +50,8 @@ SHOUT = {"name": "shout", "category": "refine", "summary": "Upper-case the text"
 
 def model(sketch: dict[str, Any], logic: Callable[[str], dict[str, Any]], plan: dict[str, Any] | None = None):
     """A scripted model: the sketch, then ``logic(prompt)`` for each logic ask; with ``plan``, also the planner's
-    pick (``plan["pick"]``) and fill (``plan["fill"]``) for a one-step plan."""
+    split and pick (``plan["pick"]``: the step's ``why`` and operator) and fill (``plan["fill"]``) for a one-step
+    plan."""
 
     def answer(prompt: str):
         first = prompt.splitlines()[0]
@@ -58,8 +59,10 @@ def model(sketch: dict[str, Any], logic: Callable[[str], dict[str, Any]], plan: 
             return as_json(sketch)
         if first.startswith("TASK: write the logic"):
             return as_json(logic(prompt))
-        if plan is not None and first == "TASK: choose the operators":
-            return as_json({"steps": plan["pick"]})
+        if plan is not None and first == "TASK: split the request into steps":
+            return as_json({"steps": [step["why"] for step in plan["pick"]]})
+        if plan is not None and first.startswith("TASK: choose the operator of step 1"):
+            return as_json({"operator": plan["pick"][0]["operator"]})
         if plan is not None and first.startswith("TASK: set the parameters of step 1"):
             return as_json(plan["fill"])
         raise AssertionError(f"unexpected ask: {first}")
@@ -140,8 +143,8 @@ def test_a_correct_operator_is_tested_registered_and_used_by_the_pipeline(tmp_pa
     assert steps == [("raw", 4, 4), ("mentions_word", 4, 2)]
     text = report.to_markdown()
     assert "## Synthesized operators" in text and f"module: {module}" in text and "verdict passed" in text
-    prompts = llm.prompts
-    assert "SIMILAR OPERATORS OF THE LIBRARY" in prompts[2] and "--- a test of" in prompts[2]
+    logic_prompt = next(prompt for prompt in llm.prompts if prompt.startswith("TASK: write the logic"))
+    assert "SIMILAR OPERATORS OF THE LIBRARY" in logic_prompt and "--- a test of" in logic_prompt
 
     # the user's package on its own: the test it wrote passes under pytest, discovery finds the operator
     env = {"PYTHONPATH": f"{out}:{ROOT}", "PATH": "/usr/bin:/bin"}
