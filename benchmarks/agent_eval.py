@@ -48,8 +48,8 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def scripted_llm(case: Case) -> Any:
-    """Answers the split with the case's operators as words, each step's pick with its operator and each fill with
-    its parameters."""
+    """Answers the split with the request and each step's operator as words (a step must share a word with the
+    request), each step's pick with its operator and each fill with its parameters."""
 
     class Scripted:
         model_id = "scripted"
@@ -60,7 +60,7 @@ def scripted_llm(case: Case) -> Any:
         def answer(self, prompt: str) -> LLMResult:
             first = prompt.splitlines()[0]
             if first == "TASK: split the request into steps":
-                value: Any = {"steps": [s["operator"].replace("_", " ") for s in case.plan]}
+                value: Any = {"steps": [f"{case.request}: {s['operator'].replace('_', ' ')}" for s in case.plan]}
             else:
                 step = case.plan[int(first.split("step ")[1].split(":")[0]) - 1]
                 value = {"operator": step["operator"]} if first.startswith("TASK: choose") else step["fill"]

@@ -331,9 +331,11 @@ def split_request(llm: LLM, request: str, input_schema: dict[str, Any], feedback
 
 
 def _content_words(text: str) -> set[str]:
+    """The text's words that carry meaning, a plural's final s dropped ("words" and "word" are one word)."""
     from bm25s.stopwords import STOPWORDS_EN
 
-    return {w for w in re.findall(r"[a-z0-9]{3,}", text.lower()) if w not in STOPWORDS_EN}
+    words = (w for w in re.findall(r"[a-z0-9]{3,}", text.lower()) if w not in STOPWORDS_EN)
+    return {w[:-1] if w.endswith("s") and not w.endswith("ss") and len(w) > 3 else w for w in words}
 
 
 def pick_steps(
