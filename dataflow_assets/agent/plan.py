@@ -64,6 +64,10 @@ SPLIT_EXAMPLES = [
     ),
     ("Score how readable each review is", ["score the readability of each review"]),
     (
+        "Keep the questions that mention Python, with a regular expression",
+        ["keep questions that mention Python, with a regular expression"],
+    ),
+    (
         "Expand contractions, mask person names, then keep only Spanish texts",
         ["expand contractions", "mask person names", "keep only Spanish texts"],
     ),
@@ -204,7 +208,7 @@ def columns_after(step: PlanStep, available: list[str]) -> list[str]:
 def summary(info: OperatorInfo, limit: int = 220) -> str:
     """The docstring's first sentence (its first line may stop mid-sentence), in one line."""
     text = " ".join(f"{info.description} {info.details}".split()).replace("``", "")
-    end = re.search(r"[.:](\s|$)", text)
+    end = re.search(r"\.(\s|$)", text)
     text = text[: end.start() + 1] if end else text
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -213,8 +217,8 @@ def split_prompt(request: str, input_schema: dict[str, Any], feedback: str) -> s
     lines = [
         "TASK: split the request into steps",
         "Split a data-preparation request into the separate actions it asks for, in order: one step per action "
-        "(clean, filter, score, deduplicate, split, generate...). Keep each step's numbers and column names. "
-        "Do not add steps the request does not ask for.",
+        "(clean, filter, score, deduplicate, split, generate...). Keep each step's numbers, column names and how it "
+        "is to be done. Do not add steps the request does not ask for.",
         "EXAMPLES:",
         *(f"REQUEST: {r}\nSTEPS: {json.dumps(s)}" for r, s in SPLIT_EXAMPLES),
         "NOW:",
@@ -223,6 +227,7 @@ def split_prompt(request: str, input_schema: dict[str, Any], feedback: str) -> s
     ]
     if feedback:
         lines += ["THE LAST PLAN FAILED. What went wrong:", feedback]
+    lines.append('Answer with the JSON object {"steps": [...]}: the steps of this request, in order.')
     return "\n".join(lines)
 
 
@@ -243,6 +248,7 @@ def pick_prompt(input_schema: dict[str, Any], index: int, intent: str, names: li
     ]
     if feedback:
         lines += ["THE LAST PLAN FAILED. Fix it. What went wrong:", feedback]
+    lines.append(f'Which option does exactly this: "{intent}"? Answer with the JSON object {{"operator": <its name>}}.')
     return "\n".join(lines)
 
 
@@ -277,6 +283,10 @@ def fill_prompt(request: str, index: int, step: PlanStep, available: list[str], 
     ]
     if feedback:
         lines += ["THE LAST PLAN FAILED. What went wrong:", feedback]
+    lines.append(
+        f'Answer with the JSON object of the key bindings and of the parameters that "{step.why}" sets, '
+        "with the request's numbers."
+    )
     return "\n".join(lines)
 
 
@@ -321,13 +331,13 @@ def _ask(
 
 
 def split_request(llm: LLM, request: str, input_schema: dict[str, Any], feedback: str = "") -> list[str]:
-    """Ask 1: the steps the request asks for, as short phrases, in order. A step that shares no word with the
-    request is dropped (a small model fills the list with generic words, or copies the prompt's examples); with
+    """Ask 1: the steps the request asks for, as short phrases, in order. A step most of whose words are not the
+    request's is dropped (a small model fills the list with generic words, or copies the prompt's examples); with
     none left, the request is one step."""
     answer = _ask(llm, split_prompt(request, input_schema, feedback), split_schema(), SPLIT_TEMPLATE)
     words = _content_words(request)
     steps = [" ".join(str(s).split()) for s in answer.get("steps") or []]
-    return [s for s in steps if _content_words(s) & words][:MAX_STEPS] or [request]
+    return [s for s in steps if 2 * len(_content_words(s) & words) > len(_content_words(s))][:MAX_STEPS] or [request]
 
 
 def _content_words(text: str) -> set[str]:

@@ -34,9 +34,7 @@ class CountingRunner:
 
 
 def test_a_request_becomes_a_module_that_was_dry_run(tmp_path, docs_folder, good_llm):
-    report = build_pipeline(
-        "strip html and drop short docs", input=docs_folder, name="docs", llm=good_llm, out=tmp_path
-    )
+    report = build_pipeline(REQUEST, input=docs_folder, name="docs", llm=good_llm, out=tmp_path)
     assert report.ok, report.to_markdown()
     assert [s["operator"] for s in report.plan] == ["remove_html", "word_count"]
     assert report.plan[1]["params"] == {"min_words": 5}
