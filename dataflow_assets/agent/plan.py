@@ -461,10 +461,12 @@ def grounded_params(cls: type[Operator], params: dict[str, Any], request: str) -
 
 
 def request_numbers(request: str) -> list[float]:
-    """The numbers a request states, in digits or words (``5``, ``2.5``, ``five``, ``1,000``, ``30%``)."""
+    """The numbers a request states, in digits or words (``5``, ``2.5``, ``five``, ``1,000``, ``30%``; "no" or
+    "without" state a zero: "no overlap")."""
     text = request.lower().replace(",", "")
     numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", text)]
-    numbers += [float(NUMBER_WORDS[w]) for w in re.findall(r"[a-z]+", text) if w in NUMBER_WORDS]
+    words = NUMBER_WORDS | {"no": 0, "none": 0, "without": 0}
+    numbers += [float(words[w]) for w in re.findall(r"[a-z]+", text) if w in words]
     numbers += [float(n) / 100 for n in re.findall(r"(\d+(?:\.\d+)?)\s*(?:%|percent)", text)]
     return numbers
 

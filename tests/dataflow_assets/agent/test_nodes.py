@@ -172,6 +172,9 @@ def test_numbers_the_request_does_not_state_keep_their_defaults():
     ratio = get_operator("dataflow_symbol_word_ratio")
     assert grounded_params(ratio, {"threshold": 0.3}, "at most 30% symbols per word") == {"threshold": 0.3}
     assert grounded_params(ratio, {"threshold": 0.25}, "at most 30% symbols per word") == {}
+    chunks = get_operator("chunk_sentences")
+    assert grounded_params(chunks, {"overlap_sentences": 0}, "chunks with no overlap") == {"overlap_sentences": 0}
+    assert grounded_params(chunks, {"overlap_sentences": 0}, "chunks of sentences") == {}
 
 
 def test_a_refiner_rewrites_the_column_it_reads_unless_the_request_names_another():
