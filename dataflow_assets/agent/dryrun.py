@@ -42,8 +42,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import polars as pl
-
 from dataflow_assets.agent.engines import (
     AgentEngines,
     EngineAccess,
@@ -52,6 +50,7 @@ from dataflow_assets.agent.engines import (
     describe_error,
 )
 from operators.columns import REJECT_RULE
+from operators.sources.parquet_file import load_parquet
 
 log = logging.getLogger(__name__)
 
@@ -379,7 +378,7 @@ def write_sample(input_path: str, pattern: str, target: Path, rows: int = SAMPLE
         elif suffix == ".json":
             destination.write_text(json.dumps(json.loads(file.read_text())[:rows]))
         else:
-            pl.read_parquet(file, n_rows=rows).write_parquet(destination)
+            load_parquet(file, n_rows=rows).write_parquet(destination)
     return target / root.name if root.is_file() else target
 
 

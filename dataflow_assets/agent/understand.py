@@ -17,6 +17,7 @@ import polars as pl
 
 from operators.errors import DataflowError
 from operators.sources.file_source import _FORMAT_BY_SUFFIX, FileSource
+from operators.sources.parquet_file import PARQUET_ERRORS, load_parquet
 from operators.sources.readers import read_source
 
 SAMPLE_ROWS = 200
@@ -52,7 +53,13 @@ def understand_input(folder: Path | str, *, show: int = 3) -> InputSchema:
         )
     suffix = Counter(p.suffix.lower() for p in files).most_common(1)[0][0]
     files = [p for p in files if p.suffix.lower() == suffix]
-    frame = _head(files[0], _FORMAT_BY_SUFFIX[suffix])
+    try:
+        frame = _head(files[0], _FORMAT_BY_SUFFIX[suffix])
+    except PARQUET_ERRORS as exc:
+        raise DataflowError(
+            f"{files[0]}: cannot read as {_FORMAT_BY_SUFFIX[suffix]} ({exc})",
+            hint="the agent reads the first file's first rows to learn the columns; repair or remove that file",
+        ) from exc
     columns = {name: _column_type(frame[name]) for name in frame.columns if not name.startswith("_")}
     if not columns:
         raise DataflowError(f"{files[0]}: no columns found", hint="the first rows must be records with named fields")
@@ -82,7 +89,7 @@ def _head(file: Path, fmt: str) -> pl.DataFrame:
         return pl.read_json(file).head(SAMPLE_ROWS)
     if fmt == "csv":
         return pl.read_csv(file, n_rows=SAMPLE_ROWS, infer_schema_length=SAMPLE_ROWS)
-    return pl.read_parquet(file, n_rows=SAMPLE_ROWS)
+    return load_parquet(file, n_rows=SAMPLE_ROWS)
 
 
 def _column_type(series: pl.Series) -> str:

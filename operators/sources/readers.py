@@ -31,7 +31,6 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
-from deltalake.exceptions import DeltaError
 
 from operators.columns import (
     PARTITION,
@@ -46,6 +45,7 @@ from operators.columns import (
 from operators.errors import SourceReadError
 from operators.sources.file_source import ColumnType, FileSource, Format
 from operators.sources.nesting import MAX_DEPTH, arrow_depth, polars_depth, scan_lines, too_deep, value_end
+from operators.sources.parquet_file import PARQUET_ERRORS, load_delta, load_parquet
 
 QUARANTINE_SCHEMA = pl.Schema(
     {
@@ -794,21 +794,21 @@ def _read_parquet(source: FileSource, file: Path) -> _FileRead:
         empty = file.stat().st_size == 0
     except OSError as exc:
         raise SourceReadError(f"{file}: cannot read the file ({exc.strerror or exc})") from exc
-    return _no_records(source, file) if empty else _read_table(source, file, pl.read_parquet)
+    return _no_records(source, file) if empty else _read_table(source, file, load_parquet)
 
 
 def _read_delta(source: FileSource, file: Path) -> _FileRead:
-    return _read_table(source, file, pl.read_delta)
+    return _read_table(source, file, load_delta)
 
 
 def _read_table(source: FileSource, file: Path, load: Callable[[Path], pl.DataFrame]) -> _FileRead:
     """A typed table: row ``i`` is number ``i + 1``; a quarantined row's raw text is the row as JSON.
 
-    A file the Rust reader panics on (it does on some corrupt files) is as unreadable as one it refuses.
+    A file the reader panics on is as unreadable as one it refuses.
     """
     try:
         frame = load(file)
-    except (OSError, pl.exceptions.PolarsError, DeltaError, pl.exceptions.PanicException) as exc:
+    except PARQUET_ERRORS as exc:
         raise SourceReadError(f"{file}: cannot read as {source.format_of(file)} ({exc})") from exc
     _reject_reserved(frame.columns, file)
     for name, dtype in frame.schema.items():

@@ -12,12 +12,13 @@ from pydantic import Field
 from operators.base import Filter, Read, Rule
 from operators.errors import DataflowError
 from operators.registry import register
+from operators.sources.parquet_file import load_delta, load_parquet
 
 _TOKEN = re.compile(r"\\[a-z]+|[a-z0-9]+")
 _MATCH = "__math_contamination"
 
 READERS = {
-    ".parquet": pl.read_parquet,
+    ".parquet": load_parquet,
     ".csv": pl.read_csv,
     ".tsv": lambda path: pl.read_csv(path, separator="\t"),
     ".jsonl": pl.read_ndjson,
@@ -35,7 +36,7 @@ def read_table(path: str) -> pl.DataFrame:
     """A table from a Parquet, CSV/TSV, JSONL or JSON file, or a Delta table folder."""
     file = Path(path)
     if file.is_dir() and (file / "_delta_log").is_dir():
-        return pl.read_delta(str(file))
+        return load_delta(file)
     reader = READERS.get(file.suffix.lower())
     if not file.is_file() or reader is None:
         raise DataflowError(

@@ -566,6 +566,52 @@ def test_a_line_deep_enough_to_crash_pyarrow_never_reaches_it(tmp_path: Path) ->
     assert (done.returncode, done.stdout.strip()) == (0, "2 nesting_too_deep"), done.stderr[-2000:]
 
 
+def damaged_parquet() -> bytes:
+    """A Parquet file with one byte flipped in a data page (found by the fuzz): its page header claims 2**61
+    values, which made ``pl.read_parquet`` reserve that many bytes and abort the whole process."""
+    out = pa.BufferOutputStream()
+    pq.write_table(pa.table({"text": ["a", None, "ccc"], "n": pa.array([2**64 - 1, 0, 1], pa.uint64())}), out)
+    data = bytearray(out.getvalue().to_pybytes())
+    data[118] = 21  # the page header's value count, now a huge varint
+    return bytes(data)
+
+
+def read_in_subprocess(path: Path, columns: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Read ``path`` in a child, so that a reader which aborts fails the test instead of ending pytest."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from operators.errors import SourceReadError\n"
+        "from operators.sources.file_source import FileSource\n"
+        "from operators.sources.readers import read_source\n"
+        "path = Path(sys.argv[1])\n"
+        f"source = FileSource(path=str(path.parent), columns={columns!r})\n"
+        "try:\n"
+        "    print(read_source(source, [path], partition_key=None).rows.height)\n"
+        "except SourceReadError as error:\n"
+        "    print(error)\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120, cwd=Path.cwd()
+    )
+
+
+def test_a_damaged_parquet_file_is_an_error_not_an_abort(tmp_path: Path) -> None:
+    (tmp_path / "a.parquet").write_bytes(damaged_parquet())
+    done = read_in_subprocess(tmp_path / "a.parquet", {"text": "string?", "n": "int?"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "a.parquet: cannot read as parquet" in done.stdout
+
+
+def test_a_delta_table_with_a_damaged_data_file_is_an_error_not_an_abort(tmp_path: Path) -> None:
+    pl.DataFrame({"text": ["a", None, "ccc"], "n": [1, 0, 1]}).write_delta(tmp_path / "table")
+    (data_file,) = (tmp_path / "table").glob("*.parquet")
+    data_file.write_bytes(damaged_parquet())
+    done = read_in_subprocess(tmp_path / "table", {"text": "string?", "n": "int?"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "table: cannot read as delta" in done.stdout
+
+
 @pytest.mark.parametrize("levels", [40, 1_000, 100_000])
 def test_deep_record_in_a_json_array_loses_no_other_record(tmp_path: Path, levels: int) -> None:
     document = '[{"text": "a", "n": 1},\n' + deep_record(levels) + ',\n{"text": "b", "n": 3}]'
