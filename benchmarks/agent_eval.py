@@ -17,7 +17,7 @@ has it; the planner is named after the file). Each planner's rows replace that p
 
     PYTHONPATH=. python benchmarks/agent_eval.py [--embedded 4] [--ids m01,c01] [--only scripted,embedded]
     PYTHONPATH=. python benchmarks/agent_eval.py --only gguf --gguf model.gguf [--gguf-domains text,general] \
-        --results agent_eval_gguf
+        [--gguf-every 4] [--ids t01,m01] --results agent_eval_gguf
 """
 
 from __future__ import annotations
@@ -187,6 +187,7 @@ def main() -> None:
     parser.add_argument("--gguf", type=Path, help="A GGUF model file to plan with (the local backend)")
     parser.add_argument("--gguf-domains", default="", help="The GGUF planner's domains, comma-separated (default all)")
     parser.add_argument("--gguf-requests", type=int, default=0, help="How many of them it plans (0: all)")
+    parser.add_argument("--gguf-every", type=int, default=1, help="Plan every n-th of them (a spread sample)")
     parser.add_argument("--gguf-threads", type=int, default=1, help="llama.cpp threads for the GGUF model")
     parser.add_argument("--results", default="agent_eval", help="Basename of the results files")
     args = parser.parse_args()
@@ -245,8 +246,9 @@ def gguf_planner(
     models[planner] = model_card(path)
     client = LLMResource(model=str(path), cache_enabled=False, n_threads=args.gguf_threads, n_ctx=N_CTX).build_client()
     domains = set(filter(None, args.gguf_domains.split(",")))
-    cases = [c for c in CASES if not domains or c.domain in domains]
-    cases = cases[: args.gguf_requests or None]
+    ids = set(filter(None, args.ids.split(",")))
+    cases = [c for c in CASES if (not domains or c.domain in domains) and (not ids or c.id in ids)]
+    cases = cases[:: args.gguf_every][: args.gguf_requests or None]
     embedder = default_embedder(work)
     return {planner: evaluate(planner, cases, lambda case: client, work, engines, runner, embedder)}
 
