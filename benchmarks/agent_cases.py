@@ -37,6 +37,8 @@ class Case:
     needs: list[list[str]] = field(default_factory=list)
     """Operator groups: the pipeline must contain one operator of each group."""
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Operator -> parameter values it must have; an operator that one of ``needs`` names beside others need only
+    have them where the plan chose it."""
     kept: int | None = None
     corpus: str = "docs"
     values: dict[str, list[Any]] = field(default_factory=dict)
@@ -339,7 +341,7 @@ TEXT_CASES = [
             step("word_count", min_words=8),
         ],
         [["remove_html"], ["remove_urls"], ["word_count", "dataflow_word_number"]],
-        {"word_count": {"min_words": 8}},
+        {"word_count": {"min_words": 8}, "dataflow_word_number": {"min_words": 8}},
         kept=8,
     ),
     Case(
@@ -380,7 +382,8 @@ TEXT_CASES = [
         "Deduplicate exactly and then drop documents with fewer than 10 words",
         [step("exact_dedup"), step("word_count", min_words=10)],
         [["exact_dedup"], ["word_count", "dataflow_word_number"]],
-        {"word_count": {"min_words": 10}},
+        {"word_count": {"min_words": 10}, "dataflow_word_number": {"min_words": 10}},
+        kept=7,
     ),
     Case(
         "t18",

@@ -44,7 +44,7 @@ NONE = "none"
 """The pick for a step that needs no operator (reading or saving the data)."""
 NONE_TEXT = ": no operator; only for a step that reads or saves the data"
 SPLIT_TEMPLATE = "agent_split_request@1"
-PICK_TEMPLATE = "agent_pick_steps@2"
+PICK_TEMPLATE = "agent_pick_steps@3"
 FILL_TEMPLATE = "agent_fill_step@2"
 SYSTEM = (
     "You design data-preparation pipelines from a library of operators. Answer with JSON only, following the "
@@ -238,8 +238,10 @@ def pick_prompt(input_schema: dict[str, Any], index: int, intent: str, names: li
         "Choose the operator that does exactly what the step says. Kinds of operator: "
         + "; ".join(f"{kind} {what}" for kind, what in KINDS.items())
         + ". A filter that keeps rows with at least N also drops those with "
-        "fewer: read what each option measures (words, characters, sentences...). The options are listed best "
-        "match first.",
+        "fewer: read what each option measures (words, characters, sentences...). A step that records, scores, "
+        "labels or marks rows without dropping any takes an evaluate operator, not a filter. Each option names its "
+        "domain: a step about one kind of data (math, code, SQL, RAG...) takes an operator of that domain where one "
+        "fits. The options are listed best match first.",
         f"INPUT COLUMNS: {json.dumps(input_schema['columns'])}",
         f"SAMPLE ROW: {_short(input_schema['sample'][0] if input_schema['sample'] else {})}",
         f"STEP: {intent}",
@@ -255,7 +257,8 @@ def pick_prompt(input_schema: dict[str, Any], index: int, intent: str, names: li
 def _option_text(name: str) -> str:
     if name in (NONE, NEW):
         return NONE_TEXT if name == NONE else NEW_TEXT
-    return f" ({_info(name).category}): {summary(_info(name))}"
+    info = _info(name)
+    return f" ({info.domain} {info.category}): {summary(info)}"
 
 
 def fill_prompt(request: str, index: int, step: PlanStep, available: list[str], feedback: str) -> str:

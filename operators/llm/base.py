@@ -92,7 +92,9 @@ class LLMOperator(Operator):
     def run(self, *frames: pl.DataFrame, llm: LLM, **keys: str) -> OpResult:
         (df,) = frames
         bound = self.bind_keys(keys)
-        rows = df.select(self.reads(bound)).to_dicts()
+        reads = self.reads(bound)
+        # A prompt that names no column is the same for every row; ``select([])`` would have no rows at all.
+        rows = df.select(reads).to_dicts() if reads else [{} for _ in range(df.height)]
         answers = self.ask(llm, [self.build_prompt(row) for row in rows])
         outputs = [[self._outcome(r, row, bound) for r in samples] for samples, row in zip(answers, rows, strict=True)]
         if self.n == 1:

@@ -60,6 +60,16 @@ def test_filter_keeps_a_score_range_and_names_the_rule():
     assert result.scores["quality"].to_list() == [4.0, 1.0, 3.0]
 
 
+def test_a_prompt_that_names_no_column_is_asked_once_per_row():
+    """Found by the agent's evaluation: such a prompt gave no rows to ask about, and the step failed to assemble."""
+    constant = PromptTemplate(name="constant", version="1", template="Is this good code? Rate it.")
+    llm = ScriptedLLM({"Is this good code? Rate it.": as_json({"score": 4, "rationale": "fine"})})
+    result = PromptedFilter(prompt=constant, keep_min=3).run(ROWS, llm=llm)
+    assert result.kept["_row_id"].to_list() == ["a", "b", "c"]
+    assert result.kept["llm_score"].to_list() == [4.0, 4.0, 4.0]
+    assert len(llm.prompts) == 3
+
+
 def test_generator_and_refiner_write_text_and_reject_empty_answers():
     template = PromptTemplate(name="ask", version="2", template="Question about: {{ text }}")
     llm = ScriptedLLM(
