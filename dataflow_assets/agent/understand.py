@@ -53,11 +53,12 @@ def understand_input(folder: Path | str, *, show: int = 3) -> InputSchema:
         )
     suffix = Counter(p.suffix.lower() for p in files).most_common(1)[0][0]
     files = [p for p in files if p.suffix.lower() == suffix]
+    fmt = _FORMAT_BY_SUFFIX[suffix]
     try:
-        frame = _head(files[0], _FORMAT_BY_SUFFIX[suffix])
+        frame = _head(files[0], fmt)
     except PARQUET_ERRORS as exc:
         raise DataflowError(
-            f"{files[0]}: cannot read as {_FORMAT_BY_SUFFIX[suffix]} ({exc})",
+            f"{files[0]}: cannot read as {fmt} ({exc})",
             hint="the agent reads the first file's first rows to learn the columns; repair or remove that file",
         ) from exc
     columns = {name: _column_type(frame[name]) for name in frame.columns if not name.startswith("_")}

@@ -546,23 +546,33 @@ def test_nesting_up_to_the_limit_is_kept_and_fast(tmp_path: Path, monkeypatch: p
     assert usual.rows.height == 4 and usual.quarantine.is_empty()
 
 
+def read_in_subprocess(path: Path, columns: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Read ``path`` in a child, so that a reader which crashes fails the test instead of ending pytest. The child
+    prints the rows kept and the quarantine's reasons, or the ``SourceReadError``."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from operators.errors import SourceReadError\n"
+        "from operators.sources.file_source import FileSource\n"
+        "from operators.sources.readers import read_source\n"
+        "path = Path(sys.argv[1])\n"
+        f"source = FileSource(path=str(path.parent), columns={columns!r})\n"
+        "try:\n"
+        "    result = read_source(source, [path], partition_key=None)\n"
+        "    print(result.rows.height, *result.quarantine['_reason'])\n"
+        "except SourceReadError as error:\n"
+        "    print(error)\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120, cwd=Path.cwd()
+    )
+
+
 def test_a_line_deep_enough_to_crash_pyarrow_never_reaches_it(tmp_path: Path) -> None:
     """100,000 nested arrays crash pyarrow's JSON reader (SIGSEGV, the whole process): run it in a subprocess."""
     path = tmp_path / "a.jsonl"
     path.write_text(jsonl({"text": "a", "n": 1}) + deep_record(100_000) + "\n" + jsonl({"text": "b", "n": 3}))
-    script = (
-        "import sys\n"
-        "from pathlib import Path\n"
-        "from operators.sources.file_source import FileSource\n"
-        "from operators.sources.readers import read_source\n"
-        "path = Path(sys.argv[1])\n"
-        "source = FileSource(path=str(path.parent), columns={'text': 'string', 'n': 'int'})\n"
-        "result = read_source(source, [path], partition_key=None)\n"
-        "print(result.rows.height, *result.quarantine['_reason'])\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120, cwd=Path.cwd()
-    )
+    done = read_in_subprocess(path, {"text": "string", "n": "int"})
     assert (done.returncode, done.stdout.strip()) == (0, "2 nesting_too_deep"), done.stderr[-2000:]
 
 
@@ -574,26 +584,6 @@ def damaged_parquet() -> bytes:
     data = bytearray(out.getvalue().to_pybytes())
     data[118] = 21  # the page header's value count, now a huge varint
     return bytes(data)
-
-
-def read_in_subprocess(path: Path, columns: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Read ``path`` in a child, so that a reader which aborts fails the test instead of ending pytest."""
-    script = (
-        "import sys\n"
-        "from pathlib import Path\n"
-        "from operators.errors import SourceReadError\n"
-        "from operators.sources.file_source import FileSource\n"
-        "from operators.sources.readers import read_source\n"
-        "path = Path(sys.argv[1])\n"
-        f"source = FileSource(path=str(path.parent), columns={columns!r})\n"
-        "try:\n"
-        "    print(read_source(source, [path], partition_key=None).rows.height)\n"
-        "except SourceReadError as error:\n"
-        "    print(error)\n"
-    )
-    return subprocess.run(
-        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120, cwd=Path.cwd()
-    )
 
 
 def test_a_damaged_parquet_file_is_an_error_not_an_abort(tmp_path: Path) -> None:
